@@ -27,7 +27,9 @@ let package = Package(
         ),
         .target(
             name: "MiniCPMModel",
-            dependencies: ["TensorCore"]
+            // Tokenizer: a GGUF file carries its tokenizer and chat template, and a chat session
+            // needs both (ARCHITECTURE.md puts Tokenizer beside TensorCore, below this target).
+            dependencies: ["TensorCore", "Tokenizer"]
         ),
         // A C shim over libsentencepiece's C++ API (Debian's libsentencepiece-dev).
         .target(
@@ -62,7 +64,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MiniCPMModelTests",
-            dependencies: ["MiniCPMModel"],
+            dependencies: ["MiniCPMModel", "Tokenizer"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
