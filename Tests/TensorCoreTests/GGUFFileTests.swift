@@ -23,9 +23,8 @@ final class GGUFFileTests: GGUFTestCase {
 
     func testEveryMetadataTypeRoundTrips() throws {
         for version: UInt32 in [2, 3] {
-            var writer = GGUFWriter()
-            writer.version = version
-            for (key, value) in everyType { writer.add(key, value) }
+            var writer = GGUFWriter(version: version)
+            for (key, value) in everyType { try writer.setValue(value, forKey: key) }
             let file = try open(writer)
             XCTAssertEqual(file.version, version)
             XCTAssertEqual(file.metadataKeys, everyType.map(\.0))
@@ -37,7 +36,7 @@ final class GGUFFileTests: GGUFTestCase {
 
     func testTypedAccessors() throws {
         var writer = GGUFWriter()
-        for (key, value) in everyType { writer.add(key, value) }
+        for (key, value) in everyType { try writer.setValue(value, forKey: key) }
         let file = try open(writer)
         XCTAssertEqual(file.string(forKey: "string"), "héllo ✓ <|im_end|>")
         XCTAssertNil(file.string(forKey: "u8"))
@@ -67,9 +66,9 @@ final class GGUFFileTests: GGUFTestCase {
     func testDimensionsAreReversedIntoRowMajorShape() throws {
         var writer = GGUFWriter()
         let values = (0 ..< 15).map { Float($0) * 0.5 - 3 }
-        writer.addTensor("m", dimensions: [3, 5], floats: values)          // ne = [cols 3, rows 5]
-        writer.addTensor("v", dimensions: [4], floats: [1, 2, 3, 4])
-        writer.addTensor("t", dimensions: [2, 1, 3], floats: (0 ..< 6).map(Float.init))
+        try writer.addTensor("m", shape: [5, 3], floats: values)          // ne = [cols 3, rows 5]
+        try writer.addTensor("v", shape: [4], floats: [1, 2, 3, 4])
+        try writer.addTensor("t", shape: [3, 1, 2], floats: (0 ..< 6).map(Float.init))
         let file = try open(writer)
         let info = try file.info(named: "m")
         XCTAssertEqual(info.ggmlDimensions, [3, 5])
@@ -81,6 +80,7 @@ final class GGUFFileTests: GGUFTestCase {
         XCTAssertEqual(m.scalars, values)       // row r, column c is element c + 3r of the ggml data
         XCTAssertEqual(try file.tensor(named: "v").shape, [4])
         XCTAssertEqual(try file.tensor(named: "t").shape, [3, 1, 2])
+        XCTAssertEqual(try file.info(named: "t").ggmlDimensions, [2, 1, 3])
         XCTAssertEqual(file.tensorNames, ["m", "v", "t"])
         XCTAssertTrue(file.contains("v"))
         XCTAssertFalse(file.contains("w"))
@@ -88,11 +88,12 @@ final class GGUFFileTests: GGUFTestCase {
 
     func testDefaultAlignment() throws {
         var writer = GGUFWriter()
-        writer.add("general.name", .string("x"))
-        writer.addTensor("a", dimensions: [3], floats: [1, 2, 3])          // 12 bytes, padded to 32
-        writer.addTensor("b", dimensions: [2], floats: [4, 5])
+        try writer.setValue(.string("x"), forKey: "general.name")
+        try writer.addTensor("a", shape: [3], floats: [1, 2, 3])          // 12 bytes, padded to 32
+        try writer.addTensor("b", shape: [2], floats: [4, 5])
         let file = try open(writer)
         XCTAssertEqual(file.alignment, 32)
+        XCTAssertNil(file.metadata["general.alignment"], "the default alignment is not announced")
         XCTAssertEqual(file.dataOffset % 32, 0)
         XCTAssertEqual(try file.info(named: "b").offset, 32)
         XCTAssertEqual(try file.tensor(named: "b").scalars, [4, 5])
@@ -101,12 +102,12 @@ final class GGUFFileTests: GGUFTestCase {
     func testCustomAlignment() throws {
         for alignment in [1, 8, 64, 256] {
             var writer = GGUFWriter()
-            writer.alignment = alignment
-            writer.add("general.alignment", .uint32(UInt32(alignment)))
-            writer.addTensor("a", dimensions: [3], floats: [1, 2, 3])
-            writer.addTensor("b", dimensions: [2], floats: [4, 5])
+            try writer.setValue(.uint32(UInt32(alignment)), forKey: "general.alignment")
+            try writer.addTensor("a", shape: [3], floats: [1, 2, 3])
+            try writer.addTensor("b", shape: [2], floats: [4, 5])
             let file = try open(writer)
             XCTAssertEqual(file.alignment, alignment)
+            XCTAssertEqual(file.metadata["general.alignment"], .uint32(UInt32(alignment)))
             XCTAssertEqual(file.dataOffset % alignment, 0)
             XCTAssertEqual(try file.info(named: "b").offset, (12 + alignment - 1) / alignment * alignment)
             XCTAssertEqual(try file.tensor(named: "a").scalars, [1, 2, 3])
@@ -117,7 +118,7 @@ final class GGUFFileTests: GGUFTestCase {
     func testRawBytesAreTheStoredBlocks() throws {
         var writer = GGUFWriter()
         let block: [UInt8] = [0x00, 0x38] + (0 ..< 16).map { UInt8($0 * 17 % 256) }
-        writer.addTensor("q", dimensions: [32, 2], type: .q4_0, data: block + block)
+        try writer.addTensor(named: "q", shape: [2, 32], type: .q4_0, blocks: block + block)
         let file = try open(writer)
         let info = try file.info(named: "q")
         XCTAssertEqual(info.type, .q4_0)
@@ -130,8 +131,8 @@ final class GGUFFileTests: GGUFTestCase {
 
     func testUnsupportedTypesOpenButDoNotDequantise() throws {
         var writer = GGUFWriter()
-        writer.addTensor("q5", dimensions: [256], type: .q5_K, data: [UInt8](repeating: 0, count: 176))
-        writer.addTensor("i", dimensions: [2], type: .i32, data: [1, 0, 0, 0, 2, 0, 0, 0])
+        try writer.addTensor(named: "q5", shape: [256], type: .q5_K, blocks: [UInt8](repeating: 0, count: 176))
+        try writer.addTensor(named: "i", shape: [2], type: .i32, blocks: [1, 0, 0, 0, 2, 0, 0, 0])
         let file = try open(writer)
         XCTAssertEqual(try file.info(named: "q5").byteCount, 176)
         XCTAssertEqual(try file.rawBytes(ofTensorNamed: "i"), [1, 0, 0, 0, 2, 0, 0, 0])
@@ -145,8 +146,8 @@ final class GGUFFileTests: GGUFTestCase {
 
     func testEmptyAndScalarTensors() throws {
         var writer = GGUFWriter()
-        writer.addTensor("empty", dimensions: [0, 4], type: .q8_0, data: [])
-        writer.addTensor("scalar", dimensions: [], floats: [7])
+        try writer.addTensor(named: "empty", shape: [4, 0], type: .q8_0, blocks: [])
+        try writer.addTensor(Tensor(7), named: "scalar")
         let file = try open(writer)
         XCTAssertEqual(try file.tensor(named: "empty").shape, [4, 0])
         let scalar = try file.tensor(named: "scalar")

@@ -18,35 +18,34 @@ final class GGUFFuzzTests: GGUFTestCase {
 
     /// A small valid file with metadata of every kind and a tensor of every dequantised type plus an
     /// unsupported one, so that most bytes are header.
-    private func seedFile() -> [UInt8] {
+    private func seedFile() throws -> [UInt8] {
         var writer = GGUFWriter()
-        writer.alignment = 16
-        writer.add("general.alignment", .uint32(16))
-        writer.add("general.architecture", .string("llama"))
-        writer.add("llama.block_count", .uint32(2))
-        writer.add("llama.rope.freq_base", .float32(10_000))
-        writer.add("flag", .bool(true))
-        writer.add("tokens", .array(elementType: .string, elements: [.string("<s>"), .string("a"), .string("Ġb")]))
-        writer.add("scores", .array(elementType: .float32, elements: [.float32(0), .float32(-1), .float32(-2)]))
-        writer.add("nested", .array(elementType: .array, elements: [.array(elementType: .int64, elements: [.int64(-1)])]))
-        writer.add("big", .uint64(1 << 40))
-        writer.add("double", .float64(0.5))
-        writer.addTensor("f32", dimensions: [3, 2], floats: [1, 2, 3, 4, 5, 6])
-        writer.addTensor("f16", dimensions: [4], type: .f16, data: [0, 0x3C, 0, 0xC0, 0xFF, 0x7B, 1, 0])
-        writer.addTensor("bf16", dimensions: [2], type: .bf16, data: [0x80, 0x3F, 0x40, 0xC0])
-        writer.addTensor("q4_0", dimensions: [32], type: .q4_0, data: [0, 0x38] + (0 ..< 16).map { UInt8($0 * 13 % 256) })
-        writer.addTensor("q4_1", dimensions: [32], type: .q4_1, data: [0, 0x34, 0, 0xBC] + (0 ..< 16).map { UInt8($0 * 7) })
-        writer.addTensor("q8_0", dimensions: [32], type: .q8_0, data: [0, 0x40] + (0 ..< 32).map { UInt8($0 * 5) })
-        writer.addTensor("q4_K", dimensions: [256], type: .q4_K, data: (0 ..< 144).map { UInt8($0 * 3 % 256) })
-        writer.addTensor("q6_K", dimensions: [256], type: .q6_K, data: (0 ..< 210).map { UInt8($0 * 11 % 256) })
-        writer.addTensor("q5_K", dimensions: [256], type: .q5_K, data: [UInt8](repeating: 9, count: 176))
-        return writer.serialized()
+        try writer.setValue(.uint32(16), forKey: "general.alignment")
+        try writer.setValue(.string("llama"), forKey: "general.architecture")
+        try writer.setValue(.uint32(2), forKey: "llama.block_count")
+        try writer.setValue(.float32(10_000), forKey: "llama.rope.freq_base")
+        try writer.setValue(.bool(true), forKey: "flag")
+        try writer.setValue(.array(elementType: .string, elements: [.string("<s>"), .string("a"), .string("Ġb")]), forKey: "tokens")
+        try writer.setValue(.array(elementType: .float32, elements: [.float32(0), .float32(-1), .float32(-2)]), forKey: "scores")
+        try writer.setValue(.array(elementType: .array, elements: [.array(elementType: .int64, elements: [.int64(-1)])]), forKey: "nested")
+        try writer.setValue(.uint64(1 << 40), forKey: "big")
+        try writer.setValue(.float64(0.5), forKey: "double")
+        try writer.addTensor("f32", shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])
+        try writer.addTensor(named: "f16", shape: [4], type: .f16, blocks: [0, 0x3C, 0, 0xC0, 0xFF, 0x7B, 1, 0])
+        try writer.addTensor(named: "bf16", shape: [2], type: .bf16, blocks: [0x80, 0x3F, 0x40, 0xC0])
+        try writer.addTensor(named: "q4_0", shape: [32], type: .q4_0, blocks: [0, 0x38] + (0 ..< 16).map { UInt8($0 * 13 % 256) })
+        try writer.addTensor(named: "q4_1", shape: [32], type: .q4_1, blocks: [0, 0x34, 0, 0xBC] + (0 ..< 16).map { UInt8($0 * 7) })
+        try writer.addTensor(named: "q8_0", shape: [32], type: .q8_0, blocks: [0, 0x40] + (0 ..< 32).map { UInt8($0 * 5) })
+        try writer.addTensor(named: "q4_K", shape: [256], type: .q4_K, blocks: (0 ..< 144).map { UInt8($0 * 3 % 256) })
+        try writer.addTensor(named: "q6_K", shape: [256], type: .q6_K, blocks: (0 ..< 210).map { UInt8($0 * 11 % 256) })
+        try writer.addTensor(named: "q5_K", shape: [256], type: .q5_K, blocks: [UInt8](repeating: 9, count: 176))
+        return writer.serializedBytes()
     }
 
     private enum Outcome { case accepted, rejected }
 
     private func check(_ bytes: [UInt8], index: Int) throws -> Outcome {
-        let url = try GGUFWriter.write(bytes, in: directory, name: "fuzz-\(index).gguf")
+        let url = try write(bytes, name: "fuzz-\(index).gguf")
         defer { try? FileManager.default.removeItem(at: url) }
         let file: GGUFFile
         do {
@@ -76,14 +75,14 @@ final class GGUFFuzzTests: GGUFTestCase {
     }
 
     func testSeedFileIsValid() throws {
-        XCTAssertEqual(try check(seedFile(), index: -1), .accepted)
-        let file = try open(seedFile())
+        XCTAssertEqual(try check(try seedFile(), index: -1), .accepted)
+        let file = try open(try seedFile())
         XCTAssertEqual(file.tensorInfos.count, 9)
         XCTAssertEqual(file.alignment, 16)
     }
 
     func testRandomCorruptionOnlyEverGivesErrorsOrValidTensors() throws {
-        let seed = seedFile()
+        let seed = try seedFile()
         var rng = SplitMix64(state: 0x6767_5546)
         var accepted = 0, rejected = 0
         for index in 0 ..< 2000 {

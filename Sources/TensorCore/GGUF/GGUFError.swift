@@ -1,12 +1,13 @@
 import Foundation
 
-/// Why a GGUF file could not be read.
+/// Why a GGUF file could not be read, or why ``GGUFWriter`` refused a tensor or metadata value.
 ///
-/// Each case names the fault and carries the file's path and, where one is involved, the key or
-/// tensor name, the byte offset and the offending value, so that the message alone locates the
+/// Each reading case names the fault and carries the file's path and, where one is involved, the key
+/// or tensor name, the byte offset and the offending value, so that the message alone locates the
 /// problem. Opening a file checks its whole header, so every structural fault is reported by
 /// ``GGUFFile/init(contentsOf:)``; the tensor accessors can only fail for a missing name or a type
-/// they do not dequantise.
+/// they do not dequantise. The two writing cases are thrown when a value is added to a
+/// ``GGUFWriter``, before anything touches the disk.
 public enum GGUFError: Error, Sendable, Equatable {
     /// The file could not be opened or inspected (`reason` is the system's message).
     case cannotOpenFile(path: String, reason: String)
@@ -57,6 +58,12 @@ public enum GGUFError: Error, Sendable, Equatable {
     case tensorNotFound(path: String, tensor: String)
     /// The tensor's type is a valid ggml type that this library does not dequantise.
     case unsupportedTensorType(path: String, tensor: String, type: GGUFTensorType)
+    /// ``GGUFWriter`` cannot store this tensor (a duplicate name, an invalid shape or type, or a byte
+    /// count that does not match the shape).
+    case invalidTensorToWrite(tensor: String, reason: String)
+    /// ``GGUFWriter`` cannot store this metadata value (a reserved key, or an array whose elements do
+    /// not all have its element type or that nests too deeply for the reader).
+    case invalidMetadataToWrite(key: String, reason: String)
 }
 
 extension GGUFError: CustomStringConvertible, LocalizedError {
@@ -93,6 +100,8 @@ extension GGUFError: CustomStringConvertible, LocalizedError {
         case let .overlappingTensors(path, tensor, other): "\(path): tensors '\(tensor)' and '\(other)' overlap"
         case let .tensorNotFound(path, tensor): "\(path): no tensor named '\(tensor)'"
         case let .unsupportedTensorType(path, tensor, type): "\(path): tensor '\(tensor)' has type \(type), which is not dequantised"
+        case let .invalidTensorToWrite(tensor, reason): "cannot write tensor '\(tensor)' to GGUF: \(reason)"
+        case let .invalidMetadataToWrite(key, reason): "cannot write metadata '\(key)' to GGUF: \(reason)"
         }
     }
 

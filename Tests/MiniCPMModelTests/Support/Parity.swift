@@ -16,7 +16,12 @@ struct ExpectedOutput {
     let greedy: [Int]
 
     init(fixture name: String) throws {
-        let file = try SafetensorsFile(contentsOf: fixtureURL(name).appendingPathComponent("expected.safetensors"))
+        try self.init(contentsOf: fixtureURL(name).appendingPathComponent("expected.safetensors"))
+    }
+
+    /// Reads an `expected.safetensors`-style file at `url`.
+    init(contentsOf url: URL) throws {
+        let file = try SafetensorsFile(contentsOf: url)
         ids = try file.int32s(named: "input_ids").map(Int.init)
         logits = try file.tensor(named: "logits")
         greedy = file.contains("greedy_ids") ? try file.int32s(named: "greedy_ids").map(Int.init) : []
@@ -49,8 +54,14 @@ struct ParityChecks: OptionSet {
 /// absolute) and its greedy continuation with the expected ids.
 func checkParity(_ name: String, checks: ParityChecks = .all, tolerance: Float = 1e-4,
                  file: StaticString = #filePath, line: UInt = #line) throws {
-    let model = try MiniCPM(directory: fixtureURL(name))
-    let e = try ExpectedOutput(fixture: name)
+    try checkParity(try MiniCPM(directory: fixtureURL(name)), against: try ExpectedOutput(fixture: name), label: name,
+                    checks: checks, tolerance: tolerance, file: file, line: line)
+}
+
+/// Compares an already loaded `model` with `e` as ``checkParity(_:checks:tolerance:file:line:)`` does;
+/// `label` names it in failure messages.
+func checkParity(_ model: MiniCPM, against e: ExpectedOutput, label name: String, checks: ParityChecks = .all,
+                 tolerance: Float = 1e-4, file: StaticString = #filePath, line: UInt = #line) throws {
     let v = model.configuration.vocabularySize
 
     if checks.contains(.fullForward) {
