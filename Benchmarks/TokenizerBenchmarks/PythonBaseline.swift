@@ -21,7 +21,7 @@ import sys, time
 import sentencepiece as spm
 model, corpus = sys.argv[1], sys.argv[2]
 sp = spm.SentencePieceProcessor(model_file=model)
-text = open(corpus, encoding="utf-8").read()
+text = open(corpus, encoding="utf-8", newline="").read()  # keep "\r\n": the Swift side does
 lines = [line for line in text.split("\n") if line]
 print("ready " + spm.__version__, flush=True)
 for command in sys.stdin:

@@ -1,14 +1,16 @@
 // Tokenizer benchmarks: encode throughput (MB/s of UTF-8 input) of SentencePieceTokenizer against
 // the Python `sentencepiece` package on the same text and model, measured in one run with the
 // rounds of the two sides interleaved; plus decode and streaming-detokenizer speed, and optionally
-// a compression-rate table in the layout of the MiniCPM paper's Table 9.
+// a compression-rate table in the layout of the MiniCPM paper's Table 9; and the byte-level BPE
+// tokenizer on SmolLM2's GGUF vocabulary against Hugging Face `tokenizers` (ByteLevelBenchmark.swift).
 //
 //   swift run -c release --scratch-path .build-bench TokenizerBenchmarks \
 //       [--tokenizer FILE] [--corpus FILE] [--bytes N] [--rounds N] [--python python3] \
-//       [--compression] [--chinese FILE] [--json PATH]
+//       [--compression] [--chinese FILE] [--bpe-vocabulary JSON] [--json PATH]
 //
 // The corpus defaults to $MINICPM_DATA/kjv.txt (or .data/kjv.txt; see Docs/Tokenizer.md), else the
-// golden test strings repeated. The Python side needs `python3 -m pip install sentencepiece`.
+// golden test strings repeated. The Python side needs `python3 -m pip install sentencepiece` (and
+// `tokenizers` for the byte-level rows; without it they are Swift only).
 
 import Foundation
 import Tokenizer
@@ -23,6 +25,7 @@ var rounds = 7
 var python = "python3"
 var jsonPath: String?
 var compression = false
+var bpeVocabularyPath = "Tests/TokenizerTests/Fixtures/smollm2/vocabulary.json"
 var arguments = CommandLine.arguments.dropFirst()
 @MainActor func value(_ flag: String) -> String {
     guard let v = arguments.popFirst() else { fatalError("\(flag) needs a value") }
@@ -38,8 +41,9 @@ while let argument = arguments.popFirst() {
     case "--python": python = value(argument)
     case "--json": jsonPath = value(argument)
     case "--compression": compression = true
+    case "--bpe-vocabulary": bpeVocabularyPath = value(argument)
     case "-h", "--help":
-        print("usage: TokenizerBenchmarks [--tokenizer FILE] [--corpus FILE] [--bytes N] [--rounds N] [--python python3] [--compression] [--chinese FILE] [--json PATH]")
+        print("usage: TokenizerBenchmarks [--tokenizer FILE] [--corpus FILE] [--bytes N] [--rounds N] [--python python3] [--compression] [--chinese FILE] [--bpe-vocabulary JSON] [--json PATH]")
         exit(0)
     default: fatalError("unknown argument \(argument) (try --help)")
     }
@@ -72,7 +76,9 @@ func prefix(of text: String, bytes: Int) -> String {
     return String(decoding: utf8[..<(end > 0 ? end : bytes)], as: UTF8.self)
 }
 let text = prefix(of: fullText, bytes: byteBudget)
-let lines = text.split(separator: "\n").map(String.init)
+// Split at every U+000A scalar, as Python's `split("\n")` does: splitting Characters would keep
+// "\r\n" (one Character) inside a line, and the two sides would encode different lines.
+let lines = text.unicodeScalars.split(separator: "\n").map { String(String.UnicodeScalarView($0)) }
 let megabytes = Double(text.utf8.count) / 1e6
 let lineMegabytes = Double(lines.reduce(0) { $0 + $1.utf8.count }) / 1e6
 let sliceURL = FileManager.default.temporaryDirectory.appendingPathComponent("tokenizer-bench-\(getpid()).txt")
@@ -227,6 +233,11 @@ print("\ndecode all \(documentIDs.count) ids at once: \(f(tokenCount / median(de
       + "streaming detokenizer, one id at a time: \(f(tokenCount / median(streamTimes) / 1e6, 2)) M tokens/s "
       + "(\(f(median(streamTimes) / tokenCount * 1e6, 2)) µs per token)")
 
+// MARK: Byte-level BPE (GGUF vocabulary)
+
+let byteLevel = try ByteLevelBenchmark.run(vocabularyPath: bpeVocabularyPath, text: text, lines: lines,
+                                           corpusPath: sliceURL.path, rounds: rounds, python: python)
+
 // MARK: Compression (Table 9 layout)
 
 var compressionTable: String?
@@ -295,12 +306,13 @@ if let jsonPath {
         var decodeMTokensPerSecond: Double
         var streamingMTokensPerSecond: Double
         var compressionTable: String?
+        var byteLevel: ByteLevelBenchmark.Result?
     }
     let report = Report(date: ISO8601DateFormatter().string(from: Date()), tokenizer: tokenizerPath, corpus: corpusName,
                         bytes: text.utf8.count, pythonVersion: baseline?.version, rows: rows,
                         decodeMTokensPerSecond: tokenCount / median(decodeTimes) / 1e6,
                         streamingMTokensPerSecond: tokenCount / median(streamTimes) / 1e6,
-                        compressionTable: compressionTable)
+                        compressionTable: compressionTable, byteLevel: byteLevel)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(report).write(to: URL(fileURLWithPath: jsonPath))

@@ -216,6 +216,15 @@ csp_status csp_piece(const csp_processor *processor, int32_t id, const char **pi
     });
 }
 
+csp_status csp_piece_score(const csp_processor *processor, int32_t id, float *score) {
+    if (processor == nullptr || score == nullptr) return CSP_INVALID_ARGUMENT;
+    if (id < 0 || id >= processor->piece_count) return CSP_ID_OUT_OF_RANGE;
+    return guarded(nullptr, 0, [&]() -> csp_status {
+        *score = processor->processor.GetScore(id);
+        return CSP_OK;
+    });
+}
+
 int32_t csp_piece_to_id(const csp_processor *processor, const char *piece, size_t length) {
     if (processor == nullptr || (piece == nullptr && length > 0)) return -1;
     try {

@@ -104,7 +104,9 @@ public struct MiniCPMChatTemplate: ChatTemplate, Hashable {
 /// `<|im_start|>assistant\n` as the generation prompt), used by Qwen and SmolLM2 among
 /// others. Contents are kept as they are; no BOS by default.
 public struct ChatMLTemplate: ChatTemplate, Hashable {
-    /// A system turn put first when the conversation has none (`nil` for none).
+    /// A system turn put first when the conversation does not start with one (`nil` for none).
+    /// An empty conversation gets none: the Jinja templates that carry a default (SmolLM2's,
+    /// Qwen2's) write it inside the loop over messages.
     public var defaultSystemPrompt: String?
     public var addsBOS: Bool
     public var stopStrings: [String] { ["<|im_end|>"] }
@@ -116,7 +118,7 @@ public struct ChatMLTemplate: ChatTemplate, Hashable {
 
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) -> String {
         var turns = messages
-        if let defaultSystemPrompt, turns.first?.role != .system {
+        if let defaultSystemPrompt, let first = turns.first, first.role != .system {
             turns.insert(.system(defaultSystemPrompt), at: 0)
         }
         var text = ""

@@ -39,6 +39,9 @@ public final class SentencePieceTokenizer: TextTokenizer, @unchecked Sendable {
     public let pieces: [String]
     /// The kind of every piece, indexed by id.
     public let pieceKinds: [PieceKind]
+    /// The score of every piece, indexed by id: a BPE model merges higher-scored pieces first, a
+    /// unigram model reads scores as log probabilities.
+    public let scores: [Float]
     /// The BOS id (`<s>`), or `nil` when the model has none.
     public let bosID: Int?
     /// The EOS id (`</s>`), or `nil` when the model has none.
@@ -101,8 +104,10 @@ public final class SentencePieceTokenizer: TextTokenizer, @unchecked Sendable {
         let count = Int(csp_piece_count(processor))
         var pieces: [String] = []
         var kinds: [PieceKind] = []
+        var scores: [Float] = []
         pieces.reserveCapacity(count)
         kinds.reserveCapacity(count)
+        scores.reserveCapacity(count)
         for id in 0..<count {
             var pointer: UnsafePointer<CChar>?
             var length = 0
@@ -113,9 +118,13 @@ public final class SentencePieceTokenizer: TextTokenizer, @unchecked Sendable {
                 pieces.append("")
             }
             kinds.append(PieceKind(kind))
+            var score: Float = 0
+            _ = csp_piece_score(processor, Int32(id), &score)
+            scores.append(score)
         }
         self.pieces = pieces
         self.pieceKinds = kinds
+        self.scores = scores
         func special(_ id: Int32) -> Int? { id >= 0 ? Int(id) : nil }
         bosID = special(csp_bos_id(processor))
         eosID = special(csp_eos_id(processor))

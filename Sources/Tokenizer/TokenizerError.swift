@@ -18,6 +18,24 @@ public enum TokenizerError: Error, Sendable, Hashable, CustomStringConvertible {
     case trainingFailed(reason: String)
     /// Any other failure reported by libsentencepiece (`code` is the shim's `csp_status`).
     case library(operation: String, code: Int, message: String)
+    /// Element `index` of a token-type array (GGUF `tokenizer.ggml.token_type`) is not one of the
+    /// values of ``TokenType``.
+    case invalidTokenType(value: Int, index: Int)
+    /// A vocabulary array (`field`: `"tokenTypes"`, `"scores"`, ...) has `count` elements where the
+    /// vocabulary has `expected` tokens.
+    case vocabularyCountMismatch(field: String, count: Int, expected: Int)
+    /// The token string `token` occurs twice in the vocabulary, at `firstID` and `secondID`.
+    case duplicateToken(token: String, firstID: Int, secondID: Int)
+    /// Merge rule `index` (GGUF `tokenizer.ggml.merges`) is unusable: not two tokens separated by
+    /// a space, naming a token the vocabulary lacks, or repeating an earlier rule.
+    case invalidMerge(index: Int, merge: String, reason: String)
+    /// A special-token id (`field`: `"bosID"`, `"eosID"`, `"unknownID"`, `"paddingID"`) is outside
+    /// `0..<vocabularySize`.
+    case invalidSpecialTokenID(field: String, id: Int, vocabularySize: Int)
+    /// A vocabulary that cannot make a tokenizer for another reason (`field` names the input).
+    case invalidVocabulary(field: String, reason: String)
+    /// A GGUF `tokenizer.ggml.pre` name that ``PreTokenizer`` does not implement.
+    case unsupportedPreTokenizer(name: String)
 
     public var description: String {
         switch self {
@@ -37,6 +55,21 @@ public enum TokenizerError: Error, Sendable, Hashable, CustomStringConvertible {
             return "tokenizer training failed: \(reason)"
         case let .library(operation, code, message):
             return "libsentencepiece \(operation) failed (\(code)): \(message)"
+        case let .invalidTokenType(value, index):
+            return "token type \(value) of token \(index) is not a known type (1...6)"
+        case let .vocabularyCountMismatch(field, count, expected):
+            return "\(field) has \(count) elements but the vocabulary has \(expected) tokens"
+        case let .duplicateToken(token, first, second):
+            return "token \(token.debugDescription) occurs twice in the vocabulary (ids \(first) and \(second))"
+        case let .invalidMerge(index, merge, reason):
+            return "merge \(index) (\(merge.debugDescription)) is invalid: \(reason)"
+        case let .invalidSpecialTokenID(field, id, size):
+            return "\(field) = \(id) is outside the vocabulary 0..<\(size)"
+        case let .invalidVocabulary(field, reason):
+            return "invalid vocabulary (\(field)): \(reason)"
+        case let .unsupportedPreTokenizer(name):
+            return "pre-tokenizer \(name.debugDescription) is not supported (supported: "
+                + PreTokenizer.allCases.map(\.rawValue).joined(separator: ", ") + ")"
         }
     }
 }

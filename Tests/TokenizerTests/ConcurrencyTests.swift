@@ -41,4 +41,29 @@ final class ConcurrencyTests: XCTestCase {
         }
         XCTAssertEqual(mismatches, 0)
     }
+
+    /// The byte-level tokenizer shares a word cache between calls: many tasks at once still get
+    /// the serial results.
+    func testByteLevelTokenizerFromManyTasks() async throws {
+        let cases = BPEGolden.shared.cases
+        let tokenizer = smolLM2
+        let results = try await withThrowingTaskGroup(of: (Int, [Int], String).self) { group in
+            for task in 0..<64 {
+                group.addTask {
+                    let index = task % cases.count
+                    var ids: [Int] = []
+                    for _ in 0..<3 { ids = try tokenizer.encode(cases[index].text) }
+                    return (index, ids, try tokenizer.decode(ids))
+                }
+            }
+            var results: [(Int, [Int], String)] = []
+            for try await result in group { results.append(result) }
+            return results
+        }
+        XCTAssertEqual(results.count, 64)
+        for (index, ids, text) in results {
+            XCTAssertEqual(ids, cases[index].ids, cases[index].name)
+            XCTAssertEqual(text, cases[index].decoded, cases[index].name)
+        }
+    }
 }

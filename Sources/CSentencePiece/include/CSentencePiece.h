@@ -90,6 +90,10 @@ int32_t csp_pad_id(const csp_processor *processor);
 csp_status csp_piece(const csp_processor *processor, int32_t id, const char **piece,
                      size_t *length, csp_piece_kind *kind);
 
+/// The score of `id` (the merge priority of a BPE piece, the log probability of a unigram one).
+/// Returns CSP_ID_OUT_OF_RANGE for ids outside the vocabulary.
+csp_status csp_piece_score(const csp_processor *processor, int32_t id, float *score);
+
 /// The id of a piece string, or the unknown id when it is not in the vocabulary.
 int32_t csp_piece_to_id(const csp_processor *processor, const char *piece, size_t length);
 
