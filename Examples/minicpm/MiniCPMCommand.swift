@@ -6,6 +6,6 @@ struct MiniCPMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "minicpm",
         abstract: "Run MiniCPM models on the CPU.",
-        subcommands: [GenerateCommand.self, LogitsCommand.self, ScheduleCommand.self, TokenizeCommand.self]
+        subcommands: [ChatCommand.self, GenerateCommand.self, LogitsCommand.self, ScheduleCommand.self, TokenizeCommand.self]
     )
 }

@@ -1,0 +1,88 @@
+import Foundation
+import TensorCore
+import Tokenizer
+
+/// A model together with what it takes to talk to it: its tokenizer and chat template.
+///
+/// ```swift
+/// let model = try LanguageModel(ggufAt: URL(fileURLWithPath: "SmolLM2-135M-Instruct.Q4_1.gguf"))
+/// let chat = try ChatSession(model)
+/// try chat.respond(to: "What is the capital of France?") { print($0, terminator: ""); return .continue }
+/// ```
+public struct LanguageModel: Sendable {
+    /// The network.
+    public var model: MiniCPM
+    /// Text to ids and back, with the same vocabulary as ``model``.
+    public var tokenizer: any TextTokenizer
+    /// The prompt format the model was fine-tuned on, or `nil` for a base model (or a template this
+    /// suite does not recognise).
+    public var chatTemplate: (any ChatTemplate)?
+    /// A short name for messages (the GGUF `general.name`, or the file name).
+    public var name: String
+
+    /// Puts the parts together.
+    ///
+    /// - Throws: ``LanguageModelError/vocabularyMismatch(tokenizer:model:)`` when the tokenizer has
+    ///   more ids than the model's embedding (fewer is allowed: embeddings are often padded).
+    public init(model: MiniCPM, tokenizer: any TextTokenizer, chatTemplate: (any ChatTemplate)?,
+                name: String) throws(LanguageModelError) {
+        guard tokenizer.vocabularySize <= model.configuration.vocabularySize else {
+            throw .vocabularyMismatch(tokenizer: tokenizer.vocabularySize, model: model.configuration.vocabularySize)
+        }
+        self.model = model
+        self.tokenizer = tokenizer
+        self.chatTemplate = chatTemplate
+        self.name = name
+    }
+
+    /// Loads a GGUF file: weights (quantised types are dequantised), tokenizer and chat template
+    /// (recognised from `tokenizer.chat_template`; `nil` when absent or not recognised).
+    ///
+    /// - Throws: ``LanguageModelError`` naming the file, key or tensor at fault.
+    public init(ggufAt url: URL) throws(LanguageModelError) {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw .missingFile(path: url.path) }
+        let file: GGUFFile
+        do { file = try GGUFFile(contentsOf: url) } catch { throw .gguf(error) }
+        let tokenizer = try file.makeTokenizer()
+        let model: MiniCPM
+        do { model = try MiniCPM(gguf: file) } catch { throw .checkpoint(error) }
+        let template = file.string(forKey: "tokenizer.chat_template").flatMap { ChatTemplates.recognizing($0) }
+        try self.init(model: model, tokenizer: tokenizer, chatTemplate: template,
+                      name: file.string(forKey: "general.name") ?? url.deletingPathExtension().lastPathComponent)
+    }
+
+    /// Loads a Hugging Face checkpoint directory: `config.json` and safetensors weights, the
+    /// SentencePiece `tokenizer.model`, and the `chat_template` of `tokenizer_config.json` when it is
+    /// one this suite recognises.
+    ///
+    /// - Throws: ``LanguageModelError/missingFile(path:)`` for a missing `tokenizer.model`, and the
+    ///   checkpoint's and tokenizer's own errors.
+    public init(directory: URL) throws(LanguageModelError) {
+        let model: MiniCPM
+        do { model = try MiniCPM(directory: directory) } catch { throw .checkpoint(error) }
+        let tokenizerURL = directory.appendingPathComponent("tokenizer.model")
+        guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
+            throw .missingFile(path: tokenizerURL.path)
+        }
+        let tokenizer: SentencePieceTokenizer
+        do { tokenizer = try SentencePieceTokenizer(contentsOf: tokenizerURL) } catch { throw .tokenizer(error) }
+        var template: (any ChatTemplate)?
+        let configURL = directory.appendingPathComponent("tokenizer_config.json")
+        if let data = try? Data(contentsOf: configURL),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let jinja = object["chat_template"] as? String {
+            template = ChatTemplates.recognizing(jinja)
+        }
+        try self.init(model: model, tokenizer: tokenizer, chatTemplate: template,
+                      name: directory.lastPathComponent)
+    }
+
+    /// The ids that end a reply: the tokenizer's EOS, the model configuration's EOS ids and the chat
+    /// template's stop pieces (e.g. `<|im_end|>`), restricted to the vocabulary.
+    public var stopTokenIDs: Set<Int> {
+        var ids = Set(model.configuration.eosTokenIDs)
+        if let eos = tokenizer.eosID { ids.insert(eos) }
+        if let chatTemplate { ids.formUnion(chatTemplate.stopTokenIDs(tokenizer: tokenizer)) }
+        return ids.filter { $0 >= 0 && $0 < model.configuration.vocabularySize }
+    }
+}
