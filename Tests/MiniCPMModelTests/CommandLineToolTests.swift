@@ -5,7 +5,7 @@ import XCTest
 
 /// Runs the `minicpm` executable that `swift test` builds beside the test bundle.
 final class CommandLineToolTests: XCTestCase {
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
         let tool = Bundle.main.bundleURL.appendingPathComponent("minicpm")
         guard FileManager.default.isExecutableFile(atPath: tool.path) else {
             throw XCTSkip("minicpm executable not built beside the tests (\(tool.path))")
@@ -16,7 +16,13 @@ final class CommandLineToolTests: XCTestCase {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
+        let inputPipe = Pipe()
+        if input != nil { process.standardInput = inputPipe }
         try process.run()
+        if let input {
+            inputPipe.fileHandleForWriting.write(Data(input.utf8))
+            try inputPipe.fileHandleForWriting.close()
+        }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
@@ -53,5 +59,24 @@ final class CommandLineToolTests: XCTestCase {
         let missing = try run(["generate", "--model", "/nonexistent-model", "--prompt-ids", "1"])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.output.contains("/nonexistent-model/config.json"), missing.output)
+    }
+
+    /// `minicpm chat` on the real model, interactively: two turns from standard input, the second
+    /// continuing the first's cache, then `/quit`.
+    func testChatAnswersFromStandardInputAndKeepsTheConversation() throws {
+        let model = try smolLM2URL()
+        let (status, output) = try run(["chat", "--model", model.path, "--max-tokens", "24"],
+                                       input: "What is the capital of France?\nAnd of Germany?\n/quit\nignored\n")
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("The capital of France is Paris."), output)
+        XCTAssertTrue(output.contains("Berlin"), output)
+        XCTAssertTrue(output.contains("cached"), output)
+        XCTAssertFalse(output.contains("ignored"), output)
+    }
+
+    func testChatNamesAMissingModel() throws {
+        let (status, output) = try run(["chat", "--model", "/nonexistent/model.gguf", "--prompt", "Hi"])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("/nonexistent/model.gguf"), output)
     }
 }
