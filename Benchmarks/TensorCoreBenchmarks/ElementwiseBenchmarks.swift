@@ -5,7 +5,8 @@ import TensorCore
 /// Memory-bound TensorCore operations over 16M floats (64 MB per tensor) against a plain copy of
 /// 16M floats measured in the same run. Throughput counts bytes read + written: 3 × 4 bytes per
 /// element for `a + b`, 2 × 4 for unary operations and for the copy.
-func elementwiseBenchmarks(threads: Int, plan: MeasurementPlan, rng: inout SeededRandom) -> [BenchmarkResult] {
+func elementwiseBenchmarks(threads: Int, plan: MeasurementPlan, rng: inout SeededRandom,
+                           selected: (String) -> Bool = { _ in true }) -> [BenchmarkResult] {
     Parallelism.threadCount = threads
     let rows = 4096, cols = 4096
     let count = rows * cols
@@ -45,7 +46,7 @@ func elementwiseBenchmarks(threads: Int, plan: MeasurementPlan, rng: inout Seede
     ]
 
     var results: [BenchmarkResult] = []
-    for op in ops {
+    for op in ops where selected(op.name) {
         // Each operation is interleaved with its own copy baseline, so both see the same conditions.
         let samples = measureInterleaved(plan, [op.run, copy])
         results.append(BenchmarkResult(

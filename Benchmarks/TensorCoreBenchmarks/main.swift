@@ -2,6 +2,7 @@
 // (raw cblas_sgemm for matmul, a plain 64 MB memcpy for memory-bound operations), at 1 and 2 threads.
 //
 //   swift run -c release --scratch-path .build-bench TensorCoreBenchmarks [--json PATH] [--threads 1,2] [--quick]
+//                                                                          [--only silu,softmax]
 //
 // Prints a Markdown table, then the JSON document (also written to PATH with --json).
 
@@ -11,6 +12,7 @@ import TensorCore
 var jsonPath: String?
 var threadCounts = [1, 2]
 var plan = MeasurementPlan()
+var only: [String] = []
 var arguments = CommandLine.arguments.dropFirst()
 while let arg = arguments.popFirst() {
     switch arg {
@@ -20,10 +22,14 @@ while let arg = arguments.popFirst() {
     case "--threads":
         guard let list = arguments.popFirst() else { fatalError("--threads needs a list like 1,2") }
         threadCounts = list.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+    case "--only":
+        guard let list = arguments.popFirst() else { fatalError("--only needs a list like silu,softmax") }
+        only = list.split(separator: ",").map { String($0).lowercased() }
     case "--quick":
         plan = MeasurementPlan(warmupRounds: 1, minimumRounds: 3, maximumRounds: 10, budgetSeconds: 0.2)
     case "-h", "--help":
-        print("usage: TensorCoreBenchmarks [--json PATH] [--threads 1,2] [--quick]")
+        print("usage: TensorCoreBenchmarks [--json PATH] [--threads 1,2] [--quick] [--only NAME,...]")
+        print("  --only: run only the rows whose operation name contains one of the names (e.g. silu,softmax,matmul)")
         exit(0)
     default:
         fatalError("unknown argument \(arg) (try --help)")
@@ -39,8 +45,11 @@ print("Each row: warm-up, then interleaved runs with its baseline (≥ \(plan.mi
 var rng = SeededRandom(seed: 2024)
 var results: [BenchmarkResult] = []
 for threads in threadCounts {
-    results += matmulBenchmarks(threads: threads, plan: plan, rng: &rng)
-    results += elementwiseBenchmarks(threads: threads, plan: plan, rng: &rng)
+    let selected = { (name: String) in only.isEmpty || only.contains { name.lowercased().contains($0) } }
+    if selected("matmul") || selected("sgemv") {
+        results += matmulBenchmarks(threads: threads, plan: plan, rng: &rng)
+    }
+    results += elementwiseBenchmarks(threads: threads, plan: plan, rng: &rng, selected: selected)
 }
 let elapsed = clock.now - started
 let totalSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18

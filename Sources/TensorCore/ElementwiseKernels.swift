@@ -29,7 +29,7 @@ extension Tensor {
         }
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func mapRange<K: UnaryKernel>(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
                                          _ range: Range<Int>, _: K.Type) {
         var i = range.lowerBound
@@ -55,7 +55,7 @@ extension Tensor {
         }
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func zipRange<K: BinaryKernel>(_ pa: UnsafePointer<Float>, _ pb: UnsafePointer<Float>,
                                           _ dst: UnsafeMutablePointer<Float>, _ range: Range<Int>, _: K.Type) {
         var i = range.lowerBound
@@ -94,18 +94,18 @@ extension Tensor {
 }
 
 @usableFromInline enum AddKernel: BinaryKernel {
-    @inlinable static func apply(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a + b }
-    @inlinable static func apply(_ a: Float, _ b: Float) -> Float { a + b }
+    @inlinable @inline(__always) static func apply(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a + b }
+    @inlinable @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a + b }
 }
 @usableFromInline enum SubtractKernel: BinaryKernel {
-    @inlinable static func apply(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a - b }
-    @inlinable static func apply(_ a: Float, _ b: Float) -> Float { a - b }
+    @inlinable @inline(__always) static func apply(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a - b }
+    @inlinable @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a - b }
 }
 @usableFromInline enum MultiplyKernel: BinaryKernel {
-    @inlinable static func apply(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a * b }
-    @inlinable static func apply(_ a: Float, _ b: Float) -> Float { a * b }
+    @inlinable @inline(__always) static func apply(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a * b }
+    @inlinable @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a * b }
 }
 @usableFromInline enum DivideKernel: BinaryKernel {
-    @inlinable static func apply(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a / b }
-    @inlinable static func apply(_ a: Float, _ b: Float) -> Float { a / b }
+    @inlinable @inline(__always) static func apply(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a / b }
+    @inlinable @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a / b }
 }

@@ -56,7 +56,7 @@ public func crossEntropy(logits: Tensor, targets: [Int], ignoreIndex: Int = -100
                         if m == -.infinity {
                             pl[r] = .infinity
                         } else {
-                            let logSum = log(SoftmaxKernels.sumOfExponentials(row, nil, v, maximum: m))
+                            let logSum = log(SoftmaxKernels.sumOfExponentials(row, v, maximum: m))
                             ps[2 * r + 1] = Float(logSum)
                             pl[r] = target == -.infinity ? .infinity : (Double(m) - Double(target)) + logSum
                         }
@@ -112,9 +112,9 @@ enum CrossEntropyKernels {
                             let vm = Vector(repeating: m), vl = Vector(repeating: ps[2 * r + 1])
                             let f = Vector(repeating: factor)
                             let src = px + r * v
-                            @inline(__always) func write(_ i: Int, _ count: Int) {
+                            @_transparent func write(_ i: Int, _ count: Int) {
                                 let x = SoftmaxKernels.load(src + i, count, fill: -.infinity)
-                                SoftmaxKernels.store(VectorMath.exp((x - vm) - vl) * f, row + i, count)
+                                SoftmaxKernels.store(VectorMath.expOfNonPositive((x - vm) - vl) * f, row + i, count)
                             }
                             var i = 0
                             while i + 16 <= v { write(i, 16); i += 16 }

@@ -51,7 +51,7 @@ extension Tensor {
 enum RMSNormKernels {
     typealias Vector = SIMD16<Float>
 
-    @inline(__always)
+    @_transparent
     static func load(_ p: UnsafePointer<Float>, _ count: Int) -> Vector {
         if count >= 16 { return UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
         var v = Vector()
@@ -59,36 +59,42 @@ enum RMSNormKernels {
         return v
     }
 
-    @inline(__always)
+    @_transparent
     static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
         if count >= 16 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self); return }
         for l in 0..<count { p[l] = v[l] }
     }
 
     /// `1 / sqrt(mean(x²) + epsilon)` of one row.
-    @inline(__always)
+    ///
+    /// Not inlined, and its step is `@_transparent`: inlined into the large row-block closure, the
+    /// optimiser stopped inlining an `@inline(__always)` step there, and its captured accumulators
+    /// went to the heap (a `swift_beginAccess` per 16 elements). The partial sum is folded outside
+    /// the inner loop for the same reason as in `SoftmaxKernels.exponentialSum`.
     static func inverseRootMeanSquare(_ x: UnsafePointer<Float>, _ d: Int, epsilon: Float) -> Float {
         // Full vectors call the step with the constant count 16, so the partial load folds away.
-        var acc = Vector(), total = 0.0, pending = 0
-        @inline(__always) func step(_ i: Int, _ count: Int) {
+        var acc = Vector(), total = 0.0
+        @_transparent func step(_ i: Int, _ count: Int) {
             let v = load(x + i, count)
             acc += v * v
-            pending += 1
-            if pending == 64 { total += Double(VectorMath.sum(acc)); acc = Vector(); pending = 0 }
         }
         var i = 0
-        while i + 16 <= d { step(i, 16); i += 16 }
+        while i + 16 <= d {
+            let blockEnd = Swift.min(d, i + 16 * 64)
+            while i + 16 <= blockEnd { step(i, 16); i += 16 }
+            total += Double(VectorMath.sum(acc))
+            acc = Vector()
+        }
         if i < d { step(i, d - i) }
         total += Double(VectorMath.sum(acc))
         return Float(1 / (total / Double(d) + Double(epsilon)).squareRoot())
     }
 
     /// `y = x * s * w` for one row.
-    @inline(__always)
     static func scale(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: Float,
                       _ y: UnsafeMutablePointer<Float>, _ d: Int) {
         let vs = Vector(repeating: s)
-        @inline(__always) func step(_ i: Int, _ count: Int) {
+        @_transparent func step(_ i: Int, _ count: Int) {
             store(load(x + i, count) * vs * load(w + i, count), y + i, count)
         }
         var i = 0

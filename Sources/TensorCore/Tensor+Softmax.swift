@@ -61,14 +61,10 @@ enum SoftmaxKernels {
             let src = UnsafePointer(x.storage.baseAddress)
             let dst = out.baseAddress!
             if inner == 1 {
-                Parallelism.forEachRowBlock(rows: outer, costPerRow: 3 * n) { rows in
-                    for r in rows {
-                        if logarithm {
-                            logSoftmaxRow(src + r * n, dst + r * n, n)
-                        } else {
-                            softmaxRow(src + r * n, dst + r * n, n)
-                        }
-                    }
+                // The exponentials cost about 30 vector operations per element, so these rows are
+                // worth splitting even when short.
+                Parallelism.forEachRowBlock(rows: outer, costPerRow: 8 * n) { rows in
+                    normaliseRows(src, dst, n: n, rows: rows, logarithm: logarithm)
                 }
             } else {
                 forEachColumnBlock(outer: outer, n: n, inner: inner) { o, columns in
@@ -109,7 +105,7 @@ enum SoftmaxKernels {
 
     // MARK: Row helpers
 
-    @inline(__always)
+    @_transparent
     static func load(_ p: UnsafePointer<Float>, _ count: Int, fill: Float) -> Vector {
         if count >= 16 { return UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
         var v = Vector(repeating: fill)
@@ -117,105 +113,171 @@ enum SoftmaxKernels {
         return v
     }
 
-    @inline(__always)
+    @_transparent
     static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
         if count >= 16 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self); return }
         for l in 0..<count { p[l] = v[l] }
     }
 
     /// The largest element of a row (`-∞` for an empty row; NaN propagates).
-    @inline(__always)
     static func rowMaximum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         var m = Vector(repeating: -.infinity)
         var sawNaN = Vector(repeating: 0) .!= 0
+        @_transparent func step(_ i: Int, _ count: Int) {
+            let v = load(x + i, count, fill: -.infinity)
+            sawNaN .|= v .!= v
+            m.replace(with: v, where: v .> m)
+        }
         var i = 0
-        while i + 16 <= n {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: Vector.self)
-            sawNaN .|= v .!= v
-            m.replace(with: v, where: v .> m)
-            i += 16
-        }
-        if i < n {
-            let v = load(x + i, n - i, fill: -.infinity)
-            sawNaN .|= v .!= v
-            m.replace(with: v, where: v .> m)
-        }
-        return any(sawNaN) ? .nan : m.max()
+        while i + 16 <= n { step(i, 16); i += 16 }
+        if i < n { step(i, n - i) }
+        return any(sawNaN) ? .nan : VectorMath.max(m)
     }
 
-    /// `Σ exp(x_i - m)` of a row, storing each term into `y` when `storing`.
-    @inline(__always)
-    static func sumOfExponentials(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>?,
-                                  _ n: Int, maximum m: Float) -> Double {
+    /// `Σ exp(x_i − m)` of a row of `n` elements, in `Float` vectors folded into a `Double` every
+    /// ``flushInterval`` vectors. With `store`, each term is also written to `y` (which may be `x`).
+    ///
+    /// With `scan`, the same loop also takes the maximum of the row at `next` (another `n` elements,
+    /// not overlapping `y`) and returns it: the exponentials are compute-bound, so the next row's
+    /// first read from memory, which would otherwise be a pass of its own with nothing to overlap,
+    /// rides along for free. That maximum ignores NaN (unlike ``rowMaximum(_:_:)``): a NaN left in a
+    /// row with a finite maximum still turns its sum, and so the whole row, into NaN; only a row
+    /// whose maximum comes out −∞ must be scanned again for NaN (see ``normaliseRows``).
+    ///
+    /// Every argument of `exp` here is `x − max ≤ 0` (or NaN), hence ``VectorMath/expOfNonPositive(_:)``.
+    ///
+    /// Only the small `@inline(never)` wrappers below call this, each with constant flags, so each
+    /// combination is one self-contained loop. Keeping every hot loop in a small function of its own
+    /// matters: once a function has grown past a few hundred basic blocks (a few inlined SIMD16
+    /// `exp`s are enough), the optimiser stops inlining even `@inline(__always)` helpers into it, and
+    /// `loadUnaligned`, local step functions (with their captured variables boxed on the heap) or
+    /// `exp` itself end up called once per 16 elements.
+    @_transparent
+    static func exponentialSum(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+                               maximum m: Float, store: Bool,
+                               scan next: UnsafePointer<Float>?) -> (sum: Double, nextMaximum: Float) {
         let vm = Vector(repeating: m)
         var acc = Vector(), total = 0.0
-        var i = 0
-        if let y {
-            while i + 16 <= n {
-                let blockEnd = Swift.min(n, i + 16 * flushInterval)
-                while i + 16 <= blockEnd {
-                    let e = VectorMath.exp(UnsafeRawPointer(x + i).loadUnaligned(as: Vector.self) - vm)
-                    UnsafeMutableRawPointer(y + i).storeBytes(of: e, as: Vector.self)
-                    acc += e
-                    i += 16
-                }
-                total += Double(VectorMath.sum(acc))
-                acc = Vector()
+        var nextMax = Vector(repeating: -.infinity)
+        // Full vectors call the step with the constant count 16, so the partial loads fold away.
+        @_transparent func step(_ i: Int, _ count: Int) {
+            let e = VectorMath.expOfNonPositive(load(x + i, count, fill: -.infinity) - vm)
+            if store { SoftmaxKernels.store(e, y + i, count) }
+            acc += e
+            if let next {
+                let v = load(next + i, count, fill: -.infinity)
+                nextMax.replace(with: v, where: v .> nextMax)
             }
-            if i < n {
-                let e = VectorMath.exp(load(x + i, n - i, fill: -.infinity) - vm)
-                store(e, y + i, n - i)
-                acc += e
-            }
-        } else {
-            while i + 16 <= n {
-                let blockEnd = Swift.min(n, i + 16 * flushInterval)
-                while i + 16 <= blockEnd {
-                    acc += VectorMath.exp(UnsafeRawPointer(x + i).loadUnaligned(as: Vector.self) - vm)
-                    i += 16
-                }
-                total += Double(VectorMath.sum(acc))
-                acc = Vector()
-            }
-            if i < n { acc += VectorMath.exp(load(x + i, n - i, fill: -.infinity) - vm) }
         }
-        return total + Double(VectorMath.sum(acc))
+        // The partial sum is folded outside the inner loop: a conditional fold inside it (a counter
+        // and a branch) makes LLVM split the vectors into 2-lane pieces, twice as many instructions.
+        var i = 0
+        while i + 16 <= n {
+            let blockEnd = Swift.min(n, i + 16 * flushInterval)
+            while i + 16 <= blockEnd { step(i, 16); i += 16 }
+            total += Double(VectorMath.sum(acc))
+            acc = Vector()
+        }
+        if i < n { step(i, n - i) }
+        total += Double(VectorMath.sum(acc))
+        return (total, VectorMath.max(nextMax))
     }
 
-    /// Softmax of one row of `n` elements; `x` and `y` may be the same memory.
-    static func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        let m = rowMaximum(x, n)
-        if m == -.infinity {
-            y.update(repeating: 0, count: n)
-            return
+    /// `Σ exp(x_i − m)` of a row of `n` elements, each term also stored into `y` (which may be `x`).
+    @inline(never)
+    static func sumOfExponentials(_ x: UnsafePointer<Float>, storingInto y: UnsafeMutablePointer<Float>, _ n: Int,
+                                  maximum m: Float) -> Double {
+        exponentialSum(x, y, n, maximum: m, store: true, scan: nil).sum
+    }
+
+    /// `Σ exp(x_i − m)` of a row of `n` elements, each term also stored into `y`, and the maximum of
+    /// the `n` elements at `next`.
+    @inline(never)
+    static func sumOfExponentials(_ x: UnsafePointer<Float>, storingInto y: UnsafeMutablePointer<Float>, _ n: Int,
+                                  maximum m: Float, nextRow next: UnsafePointer<Float>) -> (sum: Double, nextMaximum: Float) {
+        exponentialSum(x, y, n, maximum: m, store: true, scan: next)
+    }
+
+    /// `Σ exp(x_i − m)` of a row of `n` elements.
+    @inline(never)
+    static func sumOfExponentials(_ x: UnsafePointer<Float>, _ n: Int, maximum m: Float) -> Double {
+        exponentialSum(x, UnsafeMutablePointer(mutating: x), n, maximum: m, store: false, scan: nil).sum
+    }
+
+    /// `Σ exp(x_i − m)` of a row of `n` elements, and the maximum of the `n` elements at `next`.
+    @inline(never)
+    static func sumOfExponentials(_ x: UnsafePointer<Float>, _ n: Int, maximum m: Float,
+                                  nextRow next: UnsafePointer<Float>) -> (sum: Double, nextMaximum: Float) {
+        exponentialSum(x, UnsafeMutablePointer(mutating: x), n, maximum: m, store: false, scan: next)
+    }
+
+    /// Softmax (or log-softmax) of the rows `rows` of `n` elements each, from `x` into `y` (which must
+    /// not overlap `x`). Each row takes three passes: its maximum, the exponentials and their sum
+    /// (storing them, for softmax), and the scaling by `1 / sum` (or, for log-softmax, the
+    /// subtraction of `max + log sum`). The first pass over row `r + 1` is fused into the second over
+    /// row `r`; the last pass reads what the second left in L1/L2.
+    static func normaliseRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int,
+                              rows: Range<Int>, logarithm: Bool) {
+        guard n > 0, !rows.isEmpty else { return }
+        var m = rowMaximum(x + rows.lowerBound * n, n)
+        for r in rows {
+            let xr = x + r * n, yr = y + r * n
+            let next: UnsafePointer<Float>? = r + 1 < rows.upperBound ? xr + n : nil
+            if m == -.infinity {
+                // No probability mass: zeros (log: −∞), as documented on `softmax(alongAxis:)`.
+                yr.update(repeating: logarithm ? -.infinity : 0, count: n)
+                m = next.map { rowMaximum($0, n) } ?? 0
+                continue
+            }
+            let s: Double, nextMaximum: Float
+            if logarithm {
+                if let next { (s, nextMaximum) = sumOfExponentials(xr, n, maximum: m, nextRow: next) }
+                else { (s, nextMaximum) = (sumOfExponentials(xr, n, maximum: m), 0) }
+                subtract(xr, m, Float(log(s)), yr, n)
+            } else {
+                if let next { (s, nextMaximum) = sumOfExponentials(xr, storingInto: yr, n, maximum: m, nextRow: next) }
+                else { (s, nextMaximum) = (sumOfExponentials(xr, storingInto: yr, n, maximum: m), 0) }
+                scale(yr, Float(1 / s), n)
+            }
+            // A NaN-blind −∞ may hide a NaN among −∞s: that row must come out NaN, not zeros.
+            m = nextMaximum == -.infinity ? next.map { rowMaximum($0, n) } ?? 0 : nextMaximum
         }
-        let s = sumOfExponentials(x, y, n, maximum: m)
-        let r = Vector(repeating: Float(1 / s))
+    }
+
+    /// `y[i] *= r` over `n` elements.
+    static func scale(_ y: UnsafeMutablePointer<Float>, _ r: Float, _ n: Int) {
+        let vr = Vector(repeating: r)
         var i = 0
         while i + 16 <= n {
             let v = UnsafeRawPointer(y + i).loadUnaligned(as: Vector.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: v * r, as: Vector.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v * vr, as: Vector.self)
             i += 16
         }
-        while i < n { y[i] *= r[0]; i += 1 }
+        while i < n { y[i] *= r; i += 1 }
     }
 
-    /// Log-softmax of one row of `n` elements; `x` and `y` may be the same memory.
-    static func logSoftmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        let m = rowMaximum(x, n)
-        if m == -.infinity {
-            y.update(repeating: -.infinity, count: n)
-            return
-        }
-        let s = sumOfExponentials(x, nil, n, maximum: m)
-        let vm = Vector(repeating: m), vl = Vector(repeating: Float(log(s)))
+    /// `y[i] = (x[i] − m) − l` over `n` elements.
+    static func subtract(_ x: UnsafePointer<Float>, _ m: Float, _ l: Float, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        let vm = Vector(repeating: m), vl = Vector(repeating: l)
         var i = 0
         while i + 16 <= n {
             let v = UnsafeRawPointer(x + i).loadUnaligned(as: Vector.self)
             UnsafeMutableRawPointer(y + i).storeBytes(of: (v - vm) - vl, as: Vector.self)
             i += 16
         }
-        while i < n { y[i] = (x[i] - m) - vl[0]; i += 1 }
+        while i < n { y[i] = (x[i] - m) - l; i += 1 }
+    }
+
+    /// Softmax of one row of `n` elements; `x` and `y` may be the same memory (attention normalises
+    /// its score rows in place).
+    static func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        let m = rowMaximum(x, n)
+        if m == -.infinity {
+            y.update(repeating: 0, count: n)
+            return
+        }
+        let s = sumOfExponentials(x, storingInto: y, n, maximum: m)
+        scale(y, Float(1 / s), n)
     }
 
     // MARK: Strided (non-last axis)
@@ -238,7 +300,7 @@ enum SoftmaxKernels {
             let shift = m.replacing(with: 0, where: empty)
             var s = Vector()
             for k in 0..<n {
-                let e = VectorMath.exp(load(x + k * inner + c, w, fill: -.infinity) - shift)
+                let e = VectorMath.expOfNonPositive(load(x + k * inner + c, w, fill: -.infinity) - shift)
                 if !logarithm { store(e, y + k * inner + c, w) }
                 s += e
             }
@@ -293,7 +355,7 @@ enum SoftmaxKernels {
         // call the step with the constant count 16, so its partial-load branches fold away.
         var acc = Vector(), total = 0.0, pending = 0
         var ym = Vector(repeating: -.infinity)
-        @inline(__always) func reduce(_ i: Int, _ count: Int) {
+        @_transparent func reduce(_ i: Int, _ count: Int) {
             let vg = load(g + i, count, fill: 0)
             if logarithm {
                 acc += vg
@@ -313,7 +375,7 @@ enum SoftmaxKernels {
             dx.update(repeating: 0, count: n)
             return
         }
-        @inline(__always) func write(_ i: Int, _ count: Int) {
+        @_transparent func write(_ i: Int, _ count: Int) {
             let vg = load(g + i, count, fill: 0), vy = load(y + i, count, fill: 0)
             let v = logarithm ? vg - VectorMath.exp(vy) * s : vy * (vg - s)
             store(v, dx + i, count)

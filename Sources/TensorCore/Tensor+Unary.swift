@@ -109,92 +109,92 @@ extension Tensor {
 // MARK: Kernels
 
 @usableFromInline enum ExpKernel: UnaryKernel {
-    @inlinable static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.exp(x) }
-    @inlinable static func apply(_ x: Float) -> Float { expf(x) }
+    @inlinable @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.exp(x) }
+    @inlinable @inline(__always) static func apply(_ x: Float) -> Float { expf(x) }
 }
 @usableFromInline enum LogKernel: UnaryKernel {
-    @inlinable static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.log(x) }
-    @inlinable static func apply(_ x: Float) -> Float { logf(x) }
+    @inlinable @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.log(x) }
+    @inlinable @inline(__always) static func apply(_ x: Float) -> Float { logf(x) }
 }
 @usableFromInline enum SqrtKernel: UnaryKernel {
-    @inlinable static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { x.squareRoot() }
-    @inlinable static func apply(_ x: Float) -> Float { x.squareRoot() }
+    @inlinable @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { x.squareRoot() }
+    @inlinable @inline(__always) static func apply(_ x: Float) -> Float { x.squareRoot() }
 }
 @usableFromInline enum RsqrtKernel: UnaryKernel {
-    @inlinable static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { 1 / x.squareRoot() }
-    @inlinable static func apply(_ x: Float) -> Float { 1 / x.squareRoot() }
+    @inlinable @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { 1 / x.squareRoot() }
+    @inlinable @inline(__always) static func apply(_ x: Float) -> Float { 1 / x.squareRoot() }
 }
 @usableFromInline enum TanhKernel: UnaryKernel {
-    @inlinable static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.tanh(x) }
-    @inlinable static func apply(_ x: Float) -> Float { tanhf(x) }
+    @inlinable @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.tanh(x) }
+    @inlinable @inline(__always) static func apply(_ x: Float) -> Float { tanhf(x) }
 }
 @usableFromInline enum SigmoidKernel: UnaryKernel {
-    @inlinable static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.sigmoid(x) }
-    @inlinable static func apply(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+    @inlinable @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.sigmoid(x) }
+    @inlinable @inline(__always) static func apply(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
 }
 @usableFromInline enum SiLUKernel: UnaryKernel {
-    @inlinable static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { x * VectorMath.sigmoid(x) }
-    @inlinable static func apply(_ x: Float) -> Float { x / (1 + expf(-x)) }
+    @inlinable @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> { VectorMath.silu(x) }
+    @inlinable @inline(__always) static func apply(_ x: Float) -> Float { x / (1 + expf(-x)) }
 }
 @usableFromInline let sqrtTwoOverPi: Float = 0.7978845608028654
 // GELU is written with 0.5·(1 + tanh z) = sigmoid(2z) and 0.5·(1 + erf z) = 0.5·erfc(−z): the
 // textbook forms cancel catastrophically for negative inputs, where the result is tiny.
 @usableFromInline enum GELUTanhKernel: UnaryKernel {
-    @inlinable static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    @inlinable @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> {
         x * VectorMath.sigmoid(2 * sqrtTwoOverPi * (x + 0.044715 * x * x * x))
     }
-    @inlinable static func apply(_ x: Float) -> Float {
+    @inlinable @inline(__always) static func apply(_ x: Float) -> Float {
         x / (1 + expf(-2 * sqrtTwoOverPi * (x + 0.044715 * x * x * x)))
     }
 }
 @usableFromInline enum GELUErfKernel: UnaryKernel {
-    @inlinable static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    @inlinable @inline(__always) static func apply(_ x: SIMD16<Float>) -> SIMD16<Float> {
         var out = SIMD16<Float>()
         for i in 0..<16 { out[i] = apply(x[i]) }
         return out
     }
-    @inlinable static func apply(_ x: Float) -> Float { 0.5 * x * erfcf(-x * 0.7071067811865476) }
+    @inlinable @inline(__always) static func apply(_ x: Float) -> Float { 0.5 * x * erfcf(-x * 0.7071067811865476) }
 }
 
 // Gradient kernels: a = upstream gradient, b = saved input or output.
 @usableFromInline enum TanhGradientKernel: BinaryKernel {
-    @inlinable static func apply(_ g: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float> { g * (1 - y * y) }
-    @inlinable static func apply(_ g: Float, _ y: Float) -> Float { g * (1 - y * y) }
+    @inlinable @inline(__always) static func apply(_ g: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float> { g * (1 - y * y) }
+    @inlinable @inline(__always) static func apply(_ g: Float, _ y: Float) -> Float { g * (1 - y * y) }
 }
 @usableFromInline enum SigmoidGradientKernel: BinaryKernel {
-    @inlinable static func apply(_ g: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float> { g * y * (1 - y) }
-    @inlinable static func apply(_ g: Float, _ y: Float) -> Float { g * y * (1 - y) }
+    @inlinable @inline(__always) static func apply(_ g: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float> { g * y * (1 - y) }
+    @inlinable @inline(__always) static func apply(_ g: Float, _ y: Float) -> Float { g * y * (1 - y) }
 }
 @usableFromInline enum SiLUGradientKernel: BinaryKernel {
-    @inlinable static func apply(_ g: SIMD16<Float>, _ x: SIMD16<Float>) -> SIMD16<Float> {
+    @inlinable @inline(__always) static func apply(_ g: SIMD16<Float>, _ x: SIMD16<Float>) -> SIMD16<Float> {
         let s = VectorMath.sigmoid(x)
         return g * s * (1 + x * (1 - s))
     }
-    @inlinable static func apply(_ g: Float, _ x: Float) -> Float {
+    @inlinable @inline(__always) static func apply(_ g: Float, _ x: Float) -> Float {
         let s = 1 / (1 + expf(-x))
         return g * s * (1 + x * (1 - s))
     }
 }
 @usableFromInline enum GELUTanhGradientKernel: BinaryKernel {
     // d/dx [x·s(2z)] = s + 2x·s(1 − s)·dz/dx with s = sigmoid(2z), z = √(2/π)(x + 0.044715x³).
-    @inlinable static func apply(_ g: SIMD16<Float>, _ x: SIMD16<Float>) -> SIMD16<Float> {
+    @inlinable @inline(__always) static func apply(_ g: SIMD16<Float>, _ x: SIMD16<Float>) -> SIMD16<Float> {
         let s = VectorMath.sigmoid(2 * sqrtTwoOverPi * (x + 0.044715 * x * x * x))
         let dz = sqrtTwoOverPi * (1 + 3 * 0.044715 * x * x)
         return g * (s + 2 * x * s * (1 - s) * dz)
     }
-    @inlinable static func apply(_ g: Float, _ x: Float) -> Float {
+    @inlinable @inline(__always) static func apply(_ g: Float, _ x: Float) -> Float {
         let s = 1 / (1 + expf(-2 * sqrtTwoOverPi * (x + 0.044715 * x * x * x)))
         let dz = sqrtTwoOverPi * (1 + 3 * 0.044715 * x * x)
         return g * (s + 2 * x * s * (1 - s) * dz)
     }
 }
 @usableFromInline enum GELUErfGradientKernel: BinaryKernel {
-    @inlinable static func apply(_ g: SIMD16<Float>, _ x: SIMD16<Float>) -> SIMD16<Float> {
+    @inlinable @inline(__always) static func apply(_ g: SIMD16<Float>, _ x: SIMD16<Float>) -> SIMD16<Float> {
         var out = SIMD16<Float>()
         for i in 0..<16 { out[i] = apply(g[i], x[i]) }
         return out
     }
-    @inlinable static func apply(_ g: Float, _ x: Float) -> Float {
+    @inlinable @inline(__always) static func apply(_ g: Float, _ x: Float) -> Float {
         let cdf = 0.5 * erfcf(-x * 0.7071067811865476)
         let pdf = expf(-0.5 * x * x) * 0.3989422804014327
         return g * (cdf + x * pdf)
