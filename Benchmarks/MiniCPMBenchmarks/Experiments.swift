@@ -102,10 +102,9 @@ enum Experiments {
     /// Every gemv of a decode step on the model's own weights at 1 thread, by weight kind, three
     /// ways interleaved pass by pass: OpenBLAS sgemv; a Swift kernel reading one row at a time (the
     /// matrix as one sequential stream); a Swift kernel reading 4 rows at a time (like OpenBLAS).
-    static func gemvKernels(rounds: Int) {
+    static func gemvKernels(rounds: Int, ggufPath: String? = nil) throws {
         Parallelism.threadCount = 1
-        let c = MiniCPMConfiguration.miniCPM1_2B
-        let model = BenchmarkModel.make(c)
+        let model = try ggufPath.map { try MiniCPM(ggufFile: URL(fileURLWithPath: $0)) } ?? BenchmarkModel.make(.miniCPM1_2B)
         var weights: [(String, Tensor)] = []
         model.visitParameters(prefix: "") { name, t in
             if t.rank == 2 && !name.contains("embed_tokens") {

@@ -97,7 +97,7 @@ if let experiment = options.experiment {
         switch experiment {
         case "bandwidth": Experiments.bandwidth(threads: threads)
         case "hugepages": Experiments.hugePages(threads: threads)
-        case "gemv-kernels": Experiments.gemvKernels(rounds: options.quick ? 3 : 9)
+        case "gemv-kernels": try Experiments.gemvKernels(rounds: options.quick ? 3 : 9, ggufPath: options.ggufPath)
         case "attention": Experiments.attention(threads: threads, tokens: options.promptTokens, rounds: options.quick ? 5 : 15)
         case "init-speed": Experiments.initSpeed()
         case "gguf-load": try Experiments.ggufLoad(threads: threads, rounds: options.quick ? 1 : 3)
