@@ -29,37 +29,20 @@ struct ChatCommand: ParsableCommand {
     @Option(help: "Most tokens per reply.")
     var maxTokens = 512
 
-    @Option(help: "Sampling temperature; 0 picks the most likely token (greedy).")
-    var temperature: Float = 0
-
-    @Option(help: "Keep the smallest set of tokens whose probability adds up to at least P (1 disables).")
-    var topP: Double = 1
-
-    @Option(help: "Keep the K most likely tokens (0 disables).")
-    var topK = 0
-
-    @Option(help: "Penalise tokens already in the conversation (1 disables).")
-    var repetitionPenalty: Float = 1
-
-    @Option(help: "Seed of the sampler.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Threads for the kernels and OpenBLAS (default: all cores).")
-    var threads: Int?
+    @OptionGroup var sampling: SamplingOptions
 
     @Flag(help: "Print nothing but the replies (no load message, no speed line).")
     var quiet = false
 
     func run() throws {
-        if let threads { Parallelism.threadCount = threads }
+        sampling.applyThreads()
         let clock = ContinuousClock()
         let loadStart = clock.now
         let url = URL(fileURLWithPath: model)
         var isDirectory: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         let languageModel = isDirectory.boolValue ? try LanguageModel(directory: url) : try LanguageModel(ggufAt: url)
-        let parameters = GenerateParameters(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP,
-                                            repetitionPenalty: repetitionPenalty, seed: seed)
+        let parameters = sampling.parameters(maxTokens: maxTokens)
         let session = try ChatSession(languageModel, systemPrompt: system, parameters: parameters)
         let out = FileHandle.standardOutput
         let err = FileHandle.standardError

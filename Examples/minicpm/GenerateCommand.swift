@@ -42,20 +42,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Most tokens to generate.")
     var maxTokens = 64
 
-    @Option(help: "Sampling temperature; 0 picks the most likely token (greedy).")
-    var temperature: Float = 0
-
-    @Option(help: "Keep the smallest set of tokens whose probability adds up to at least P (1 disables).")
-    var topP: Double = 1
-
-    @Option(help: "Keep the K most likely tokens (0 disables).")
-    var topK = 0
-
-    @Option(help: "Seed of the sampler.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Threads for the kernels and OpenBLAS (default: all cores).")
-    var threads: Int?
+    @OptionGroup var sampling: SamplingOptions
 
     func validate() throws {
         guard (promptIDs == nil) != (prompt == nil) else {
@@ -67,7 +54,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Parallelism.threadCount = threads }
+        sampling.applyThreads()
         let network = try MiniCPM(directory: URL(fileURLWithPath: model))
         let vocabularySize = network.configuration.vocabularySize
         let textTokenizer = try tokenizer.map { try SentencePieceTokenizer(path: $0) }
@@ -97,8 +84,7 @@ struct GenerateCommand: ParsableCommand {
                 "the model \(vocabularySize) ids\n").utf8))
         }
 
-        var parameters = GenerateParameters(maxTokens: maxTokens, temperature: temperature, topK: topK,
-                                            topP: topP, seed: seed)
+        var parameters = sampling.parameters(maxTokens: maxTokens)
         var stopStrings: [String] = []
         if let chatTemplate, let textTokenizer {
             // The template's stop pieces (e.g. <|im_end|>) as well as the model's EOS.

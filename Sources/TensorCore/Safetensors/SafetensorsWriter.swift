@@ -206,35 +206,8 @@ public struct SafetensorsWriter: Sendable {
 
     private static func emit(_ tensor: Tensor, as dtype: SafetensorsDType,
                              to sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-        let chunk = 1 << 15
-        try tensor.withUnsafeBufferPointer { floats in
-            #if _endian(little)
-            if dtype == .f32 {
-                try sink(UnsafeRawBufferPointer(floats))
-                return
-            }
-            #endif
-            var scratch = [UInt8](repeating: 0, count: 4 * min(chunk, floats.count))
-            var start = 0
-            while start < floats.count {
-                let end = min(start + chunk, floats.count)
-                let part = UnsafeBufferPointer(rebasing: floats[start ..< end])
-                let byteCount = (end - start) * dtype.byteSize
-                try scratch.withUnsafeMutableBytes { raw in
-                    let out = UnsafeMutableRawBufferPointer(rebasing: raw[0 ..< byteCount])
-                    switch dtype {
-                    case .f16: HalfPrecision.encodeFloat16(part, littleEndianInto: out)
-                    case .bf16: HalfPrecision.encodeBFloat16(part, littleEndianInto: out)
-                    default:
-                        for (i, x) in part.enumerated() {
-                            out.storeBytes(of: x.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
-                        }
-                    }
-                    try sink(UnsafeRawBufferPointer(out))
-                }
-                start = end
-            }
-        }
+        let encoding: FloatEncoding = dtype == .f16 ? .f16 : dtype == .bf16 ? .bf16 : .f32
+        try encoding.emit(tensor, to: sink)
     }
 
     private static func emitLittleEndian<T: FixedWidthInteger>(
