@@ -46,7 +46,12 @@ public struct LanguageModel: Sendable {
         let tokenizer = try file.makeTokenizer()
         let model: MiniCPM
         do { model = try MiniCPM(gguf: file) } catch { throw .checkpoint(error) }
-        let template = file.string(forKey: "tokenizer.chat_template").flatMap { ChatTemplates.recognizing($0) }
+        // `add_bos_token` says whether llama.cpp puts BOS before a rendered prompt; the template
+        // follows it so that prompts here are the ids llama.cpp would feed.
+        let addsBOS = file.bool(forKey: "tokenizer.ggml.add_bos_token")
+        let template = file.string(forKey: "tokenizer.chat_template").flatMap {
+            ChatTemplates.recognizing($0, addsBOS: addsBOS)
+        }
         try self.init(model: model, tokenizer: tokenizer, chatTemplate: template,
                       name: file.string(forKey: "general.name") ?? url.deletingPathExtension().lastPathComponent)
     }
