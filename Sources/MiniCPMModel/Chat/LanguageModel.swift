@@ -76,7 +76,7 @@ public struct LanguageModel: Sendable {
         if let data = try? Data(contentsOf: configURL),
            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
            let jinja = object["chat_template"] as? String {
-            template = ChatTemplates.recognizing(jinja)
+            template = ChatTemplates.recognizing(jinja, addsBOS: object["add_bos_token"] as? Bool)
         }
         try self.init(model: model, tokenizer: tokenizer, chatTemplate: template,
                       name: directory.lastPathComponent)
