@@ -49,9 +49,8 @@ enum Experiments {
     /// Every gemv of a decode step (all layers' projections and the LM head, on the model's own
     /// weights), three ways, interleaved pass by pass: OpenBLAS threaded sgemv at `threads`;
     /// OpenBLAS at 1 thread with the rows split over `threads` Dispatch workers; plain 1-thread sgemv.
-    static func gemvSplit(threads: Int, rounds: Int) {
-        let c = MiniCPMConfiguration.miniCPM1_2B
-        let model = BenchmarkModel.make(c)
+    static func gemvSplit(threads: Int, rounds: Int, ggufPath: String? = nil) throws {
+        let model = try ggufPath.map { try MiniCPM(ggufFile: URL(fileURLWithPath: $0)) } ?? BenchmarkModel.make(.miniCPM1_2B)
         var weights: [Tensor] = []
         model.visitParameters(prefix: "") { name, t in
             if t.rank == 2 && !name.contains("embed_tokens") { weights.append(t) }

@@ -101,7 +101,7 @@ if let experiment = options.experiment {
         case "attention": Experiments.attention(threads: threads, tokens: options.promptTokens, rounds: options.quick ? 5 : 15)
         case "init-speed": Experiments.initSpeed()
         case "gguf-load": try Experiments.ggufLoad(threads: threads, rounds: options.quick ? 1 : 3)
-        case "gemv-split": Experiments.gemvSplit(threads: threads, rounds: options.quick ? 5 : 15)
+        case "gemv-split": try Experiments.gemvSplit(threads: threads, rounds: options.quick ? 5 : 15, ggufPath: options.ggufPath)
         case "decode", "prefill":
             try Experiments.loop(experiment, threads: threads, seconds: options.quick ? 20 : 60,
                                  promptTokens: options.promptTokens)
