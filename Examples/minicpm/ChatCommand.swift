@@ -29,6 +29,9 @@ struct ChatCommand: ParsableCommand {
     @Option(help: "Most tokens per reply.")
     var maxTokens = 512
 
+    @Option(help: "Most tokens the conversation may hold (default: the model's context length).")
+    var contextLength: Int?
+
     @OptionGroup var sampling: SamplingOptions
 
     @Flag(help: "Print nothing but the replies (no load message, no speed line).")
@@ -43,7 +46,8 @@ struct ChatCommand: ParsableCommand {
         _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         let languageModel = isDirectory.boolValue ? try LanguageModel(directory: url) : try LanguageModel(ggufAt: url)
         let parameters = sampling.parameters(maxTokens: maxTokens)
-        let session = try ChatSession(languageModel, systemPrompt: system, parameters: parameters)
+        let session = try ChatSession(languageModel, systemPrompt: system, parameters: parameters,
+                                      maximumContextLength: contextLength)
         let out = FileHandle.standardOutput
         let err = FileHandle.standardError
         if !quiet {
@@ -81,7 +85,12 @@ struct ChatCommand: ParsableCommand {
             switch message {
             case "/quit", "/exit": return
             case "/reset": session.reset(); continue
-            default: try answer(message)
+            default:
+                // A failed turn (e.g. the conversation outgrew the context) leaves the session as it
+                // was; say why and keep reading, as a REPL should.
+                do { try answer(message) } catch {
+                    err.write(Data("error: \(error)\n".utf8))
+                }
             }
         }
     }

@@ -68,6 +68,23 @@ final class LanguageModelDirectoryTests: XCTestCase {
         XCTAssertEqual(chat.cache.length, 0)
     }
 
+    func testAConversationThatOutgrowsTheContextIsATypedErrorAndChangesNothing() throws {
+        _ = try writeTokenizer(vocabularySize: 400)
+        let lm = try LanguageModel(directory: directory)
+        let chat = try ChatSession(lm, chatTemplate: MiniCPMChatTemplate(), parameters: .greedy(maxTokens: 4),
+                                   maximumContextLength: 24)
+        try chat.respond(to: "Hi")
+        let before = (chat.messages, chat.cache.tokens)
+        let long = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 4)
+        XCTAssertThrowsError(try chat.respond(to: long)) { error in
+            guard case .model(.contextOverflow(_, maximum: 24))? = error as? GenerationError else {
+                return XCTFail("expected a context overflow, got \(error)")
+            }
+        }
+        XCTAssertEqual(chat.messages, before.0)
+        XCTAssertEqual(chat.cache.tokens, before.1)
+    }
+
     func testWithoutATemplateAChatNeedsOneGiven() throws {
         _ = try writeTokenizer(vocabularySize: 400)
         let lm = try LanguageModel(directory: directory)
