@@ -76,9 +76,10 @@ public final class ChatSession {
     ///   - onText: Called with each piece of the reply as soon as it is final text (complete UTF-8
     ///     characters, stop strings held back); return ``GenerationControl/stop`` to end the reply.
     /// - Returns: The reply's text, the generation summary and how much of the prompt was cached.
-    /// - Throws: ``LanguageModelError/tokenizer(_:)`` if the conversation cannot be encoded, or a
-    ///   ``GenerationError`` (e.g. ``MiniCPMError/contextOverflow(requested:maximum:)`` when the
-    ///   conversation no longer fits). The conversation is unchanged when it throws.
+    /// - Throws: a `TokenizerError` if the conversation cannot be encoded, or a ``GenerationError``
+    ///   (``GenerationError/model(_:)`` wrapping ``MiniCPMError/contextOverflow(requested:maximum:)``
+    ///   when the conversation no longer fits the cache). The conversation and the cache are
+    ///   unchanged when it throws.
     @discardableResult
     public func respond(to userMessage: String,
                         onText: (String) -> GenerationControl = { _ in .continue }) throws -> Reply {
