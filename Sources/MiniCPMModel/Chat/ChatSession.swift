@@ -95,10 +95,11 @@ public final class ChatSession {
         guard prompt.count <= cache.maximumLength - reused else {
             throw GenerationError.model(.contextOverflow(requested: ids.count, maximum: cache.maximumLength))
         }
-        cache.trim(to: reused)
-
         var parameters = self.parameters
         if parameters.stopTokenIDs == nil { parameters.stopTokenIDs = languageModel.stopTokenIDs }
+        // Everything `generate` could reject is checked before the cache is touched.
+        try parameters.validate(vocabularySize: languageModel.model.configuration.vocabularySize)
+        cache.trim(to: reused)
         // Stop strings that are single tokens are handled as stop ids; the others in the text.
         var filter = StopStringFilter(stopStrings: chatTemplate.stopStrings.filter { tokenizer.id(forPiece: $0) == nil })
         var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
