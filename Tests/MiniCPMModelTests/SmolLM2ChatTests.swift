@@ -100,6 +100,7 @@ final class SmolLM2ChatTests: XCTestCase {
             negativeLogLikelihood += logSum - row[ids[position + 1]]
         }
         let perplexity = exp(negativeLogLikelihood / Double(ids.count - 1))
+        print("SmolLM2-135M-Instruct perplexity on the paragraph (\(ids.count) tokens): \(perplexity)")
         XCTAssertTrue(perplexity.isFinite)
         XCTAssertLessThan(perplexity, 30, "perplexity \(perplexity)")
         XCTAssertGreaterThan(perplexity, 1.5, "perplexity \(perplexity) is implausibly low")
