@@ -18,7 +18,7 @@ struct GenerateCommand: ParsableCommand {
         case minicpm, chatml
     }
 
-    @Option(help: "A Hugging Face checkpoint directory (config.json + safetensors).")
+    @Option(help: "A Hugging Face checkpoint directory (config.json + safetensors) or a GGUF file.")
     var model: String
 
     @Option(name: .customLong("prompt-ids"), help: "Comma-separated prompt token ids, e.g. 1,5,9.")
@@ -48,16 +48,26 @@ struct GenerateCommand: ParsableCommand {
         guard (promptIDs == nil) != (prompt == nil) else {
             throw ValidationError("Give exactly one of --prompt-ids and --prompt.")
         }
-        if prompt != nil && tokenizer == nil { throw ValidationError("--prompt needs --tokenizer.") }
+        if prompt != nil && tokenizer == nil && !model.hasSuffix(".gguf") {
+            throw ValidationError("--prompt needs --tokenizer (a GGUF model brings its own).")
+        }
         if chat && prompt == nil { throw ValidationError("--chat needs --prompt.") }
         if system != nil && !chat { throw ValidationError("--system needs --chat.") }
     }
 
     func run() throws {
         sampling.applyThreads()
-        let network = try MiniCPM(directory: URL(fileURLWithPath: model))
+        let network: MiniCPM
+        var textTokenizer: (any TextTokenizer)? = try tokenizer.map { try SentencePieceTokenizer(path: $0) }
+        if model.hasSuffix(".gguf") {
+            // A GGUF file carries its tokenizer; --tokenizer still overrides it.
+            let languageModel = try LanguageModel(ggufAt: URL(fileURLWithPath: model))
+            network = languageModel.model
+            if textTokenizer == nil { textTokenizer = languageModel.tokenizer }
+        } else {
+            network = try MiniCPM(directory: URL(fileURLWithPath: model))
+        }
         let vocabularySize = network.configuration.vocabularySize
-        let textTokenizer = try tokenizer.map { try SentencePieceTokenizer(path: $0) }
         var chatTemplate: (any ChatTemplate)?
         if chat {
             switch template {
@@ -74,7 +84,10 @@ struct GenerateCommand: ParsableCommand {
                 let messages: [ChatMessage] = (system.map { [.system($0)] } ?? []) + [.user(prompt)]
                 promptTokens = try chatTemplate.encode(messages, tokenizer: textTokenizer)
             } else {
-                promptTokens = try textTokenizer.encode(prompt, addBOS: textTokenizer.bosID != nil)
+                // Byte-level BPE files say whether BOS goes first (add_bos_token); SentencePiece
+                // models (Llama, MiniCPM) always want it.
+                let addBOS = (textTokenizer as? ByteLevelBPETokenizer)?.addsBOS ?? (textTokenizer.bosID != nil)
+                promptTokens = try textTokenizer.encode(prompt, addBOS: addBOS, addEOS: false)
             }
         } else {
             throw ValidationError("Give exactly one of --prompt-ids and --prompt.")
