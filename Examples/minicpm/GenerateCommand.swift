@@ -60,10 +60,15 @@ struct GenerateCommand: ParsableCommand {
         let network: MiniCPM
         var textTokenizer: (any TextTokenizer)? = try tokenizer.map { try SentencePieceTokenizer(path: $0) }
         if model.hasSuffix(".gguf") {
-            // A GGUF file carries its tokenizer; --tokenizer still overrides it.
-            let languageModel = try LanguageModel(ggufAt: URL(fileURLWithPath: model))
-            network = languageModel.model
-            if textTokenizer == nil { textTokenizer = languageModel.tokenizer }
+            // A GGUF file usually carries its tokenizer: text prompts use it unless --tokenizer
+            // overrides it; ids in and ids out need none.
+            if textTokenizer == nil && prompt != nil {
+                let languageModel = try LanguageModel(ggufAt: URL(fileURLWithPath: model))
+                network = languageModel.model
+                textTokenizer = languageModel.tokenizer
+            } else {
+                network = try MiniCPM(ggufFile: URL(fileURLWithPath: model))
+            }
         } else {
             network = try MiniCPM(directory: URL(fileURLWithPath: model))
         }

@@ -39,6 +39,18 @@ final class CommandLineToolTests: XCTestCase {
         XCTAssertTrue(output.contains("decode"), output)
     }
 
+    /// A GGUF file converted from a fixture by gguf-py generates the fixture's greedy ids.
+    func testGenerateFromAGGUFFileReproducesTheReferenceGreedyIDs() throws {
+        let expected = try ExpectedOutput(fixture: "float16-weights")
+        let gguf = fixtureURL("gguf").appendingPathComponent("minicpm-f32.gguf")
+        let prompt = expected.ids.map(String.init).joined(separator: ",")
+        let (status, output) = try run(["generate", "--model", gguf.path, "--prompt-ids", prompt,
+                                        "--max-tokens", "\(expected.greedy.count)"])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertEqual(output.split(separator: "\n").first.map(String.init),
+                       expected.greedy.map(String.init).joined(separator: ","))
+    }
+
     func testLogitsWritesTheFullForward() throws {
         let dir = fixtureURL("tiny-minicpm")
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("logits-\(UUID().uuidString).safetensors")
