@@ -19,11 +19,13 @@ enum BenchmarkModel {
 
     static func make(_ c: MiniCPMConfiguration) -> MiniCPM {
         let linearStd = c.initializerRange / c.widthMultiplier.squareRoot()
-        return MiniCPM(configuration: c) { name, shape, role in
-            switch role {
-            case .norm: return Tensor.ones(shape)
-            case .embedding: return filled(shape, seed: fnv1a(name), halfWidth: Float(3).squareRoot() * c.initializerRange)
-            case .linear: return filled(shape, seed: fnv1a(name), halfWidth: Float(3).squareRoot() * linearStd)
+        // The presets are valid dense configurations: nothing here can throw.
+        return try! MiniCPM(configuration: c) { d in
+            switch d.role {
+            case .normGain: return Tensor.ones(d.shape)
+            case .bias: return Tensor.zeros(d.shape)
+            case .embedding: return filled(d.shape, seed: fnv1a(d.name), halfWidth: Float(3).squareRoot() * c.initializerRange)
+            case .linearWeight, .router: return filled(d.shape, seed: fnv1a(d.name), halfWidth: Float(3).squareRoot() * linearStd)
             }
         }
     }

@@ -52,14 +52,16 @@ enum Breakdown {
         var h = timers.time(.embedding) {
             model.embedding(tokens).reshaped([1, t, c.hiddenSize]) * c.embeddingScale
         }
+        let rope = timers.time(.rope) { model.rotary.frequencies(sequenceLength: context + t) }
         for (i, layer) in model.layers.enumerated() {
             let a = layer.attention
+            guard let mlp = layer.feedForward as? MLP else { preconditionFailure("the breakdown times the dense MLP") }
             let x = timers.time(.norms) { layer.inputNorm(h) }
             var q = timers.time(.qkvProjection) { a.queryProjection(x).reshaped([1, t, a.headCount, a.headDimension]) }
             var k = timers.time(.qkvProjection) { a.keyProjection(x).reshaped([1, t, a.keyValueHeadCount, a.headDimension]) }
             var v = timers.time(.qkvProjection) { a.valueProjection(x).reshaped([1, t, a.keyValueHeadCount, a.headDimension]) }
-            q = timers.time(.rope) { a.rotary(q, positionOffset: context) }
-            k = timers.time(.rope) { a.rotary(k, positionOffset: context) }
+            q = timers.time(.rope) { rope(q, positionOffset: context) }
+            k = timers.time(.rope) { rope(k, positionOffset: context) }
             if context > 0 { k = cachedKeys[i]; v = cachedValues[i] }
             let attended = timers.time(.attention) {
                 scaledDotProductAttention(query: q, key: k, value: v, isCausal: true)
@@ -69,10 +71,10 @@ enum Breakdown {
             }
             let h1 = timers.time(.residual) { h + o * layer.residualScale }
             let y = timers.time(.norms) { layer.postAttentionNorm(h1) }
-            let gate = timers.time(.gateUpProjection) { layer.mlp.gateProjection(y) }
-            let up = timers.time(.gateUpProjection) { layer.mlp.upProjection(y) }
+            let gate = timers.time(.gateUpProjection) { mlp.gateProjection(y) }
+            let up = timers.time(.gateUpProjection) { mlp.upProjection(y) }
             let g = timers.time(.siluGate) { gate.silu() * up }
-            let down = timers.time(.downProjection) { layer.mlp.downProjection(g) }
+            let down = timers.time(.downProjection) { mlp.downProjection(g) }
             h = timers.time(.residual) { h1 + down * layer.residualScale }
         }
         let last = timers.time(.norms) {

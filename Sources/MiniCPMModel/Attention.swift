@@ -1,7 +1,7 @@
 import TensorCore
 
 /// Multi-head self-attention with grouped key/value heads and rotary positions.
-public struct Attention: ParameterContainer, Sendable {
+public struct Attention: Module {
     public var queryProjection: any LinearLayer
     public var keyProjection: any LinearLayer
     public var valueProjection: any LinearLayer
@@ -9,7 +9,6 @@ public struct Attention: ParameterContainer, Sendable {
     public let headCount: Int
     public let keyValueHeadCount: Int
     public let headDimension: Int
-    public let rotary: RotaryEmbedding
 
     public init(configuration c: MiniCPMConfiguration, query: any LinearLayer, key: any LinearLayer,
                 value: any LinearLayer, output: any LinearLayer) {
@@ -20,36 +19,35 @@ public struct Attention: ParameterContainer, Sendable {
         headCount = c.attentionHeadCount
         keyValueHeadCount = c.keyValueHeadCount
         headDimension = c.headDimension
-        rotary = RotaryEmbedding(configuration: c)
     }
 
-    /// `x` is `[B, T, hidden]`; with a cache (batch 1) the new keys and values are appended to
-    /// layer `layerIndex`'s rows and attention covers the whole cached prefix.
-    public func callAsFunction(_ x: Tensor, positionOffset: Int, cache: KVCache?, layerIndex: Int) -> Tensor {
+    /// llama.cpp's converter permutes the query and key rows of each head for its RoPE; the GGUF
+    /// loader undoes that for the tensors that name their head count here.
+    public static var parts: [any ModulePart<Attention>] {[
+        LinearPart("q_proj", gguf: "attn_q", \.queryProjection, outputs: \.hiddenSize, inputs: \.hiddenSize,
+                   ggufPermutedHeads: \.attentionHeadCount),
+        LinearPart("k_proj", gguf: "attn_k", \.keyProjection, outputs: \.keyValueWidth, inputs: \.hiddenSize,
+                   ggufPermutedHeads: \.keyValueHeadCount),
+        LinearPart("v_proj", gguf: "attn_v", \.valueProjection, outputs: \.keyValueWidth, inputs: \.hiddenSize),
+        LinearPart("o_proj", gguf: "attn_output", \.outputProjection, outputs: \.hiddenSize, inputs: \.hiddenSize),
+    ]}
+
+    /// `x` is `[B, T, hidden]`. With a cache (batch 1), the rows continue the layer's cached ones:
+    /// positions start at its ``KVCache/Layer/length``, the new keys and values are appended to it,
+    /// and attention covers the whole cached prefix.
+    public func callAsFunction(_ x: Tensor, rotary: RotaryFrequencies,
+                               cache: KVCache.Layer?) -> Tensor {
         let (b, t) = (x.shape[0], x.shape[1])
+        let offset = cache?.length ?? 0
         var q = queryProjection(x).reshaped([b, t, headCount, headDimension])
         var k = keyProjection(x).reshaped([b, t, keyValueHeadCount, headDimension])
         var v = valueProjection(x).reshaped([b, t, keyValueHeadCount, headDimension])
-        q = rotary(q, positionOffset: positionOffset)
-        k = rotary(k, positionOffset: positionOffset)
+        q = rotary(q, positionOffset: offset)
+        k = rotary(k, positionOffset: offset)
         if let cache {
-            (k, v) = cache.append(layer: layerIndex, keys: k, values: v)
+            (k, v) = cache.append(keys: k, values: v)
         }
         let attended = scaledDotProductAttention(query: q, key: k, value: v, isCausal: true)
         return outputProjection(attended.reshaped([b, t, headCount * headDimension]))
-    }
-
-    public func visitParameters(prefix: String, _ visit: (String, Tensor) throws -> Void) rethrows {
-        try queryProjection.visitParameters(prefix: qualified(prefix, "q_proj"), visit)
-        try keyProjection.visitParameters(prefix: qualified(prefix, "k_proj"), visit)
-        try valueProjection.visitParameters(prefix: qualified(prefix, "v_proj"), visit)
-        try outputProjection.visitParameters(prefix: qualified(prefix, "o_proj"), visit)
-    }
-
-    public mutating func updateParameters(prefix: String, _ update: (String, inout Tensor) throws -> Void) rethrows {
-        try queryProjection.updateParameters(prefix: qualified(prefix, "q_proj"), update)
-        try keyProjection.updateParameters(prefix: qualified(prefix, "k_proj"), update)
-        try valueProjection.updateParameters(prefix: qualified(prefix, "v_proj"), update)
-        try outputProjection.updateParameters(prefix: qualified(prefix, "o_proj"), update)
     }
 }

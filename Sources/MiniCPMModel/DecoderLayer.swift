@@ -2,38 +2,36 @@ import TensorCore
 
 /// One pre-norm MiniCPM block. Both residual increments are multiplied by
 /// `scale_depth / sqrt(num_hidden_layers)` (muP depth scaling).
-public struct DecoderLayer: ParameterContainer, Sendable {
+public struct DecoderLayer: Module {
     public var inputNorm: RMSNorm
     public var attention: Attention
     public var postAttentionNorm: RMSNorm
-    public var mlp: MLP
+    /// The dense ``MLP`` of a MiniCPM checkpoint, or any other block put in its place.
+    public var feedForward: any FeedForward
     public let residualScale: Float
 
-    public init(inputNorm: RMSNorm, attention: Attention, postAttentionNorm: RMSNorm, mlp: MLP, residualScale: Float) {
+    public init(inputNorm: RMSNorm, attention: Attention, postAttentionNorm: RMSNorm, feedForward: any FeedForward,
+                residualScale: Float) {
         self.inputNorm = inputNorm
         self.attention = attention
         self.postAttentionNorm = postAttentionNorm
-        self.mlp = mlp
+        self.feedForward = feedForward
         self.residualScale = residualScale
     }
 
-    public func callAsFunction(_ h: Tensor, positionOffset: Int, cache: KVCache?, layerIndex: Int) -> Tensor {
-        let a = attention(inputNorm(h), positionOffset: positionOffset, cache: cache, layerIndex: layerIndex)
+    /// GGUF flattens the attention and feed-forward names into the layer's (`blk.N.attn_q`).
+    public static var parts: [any ModulePart<DecoderLayer>] {[
+        SubmodulePart("input_layernorm", gguf: "attn_norm", \.inputNorm),
+        SubmodulePart("self_attn", gguf: "", \.attention),
+        SubmodulePart("post_attention_layernorm", gguf: "ffn_norm", \.postAttentionNorm),
+        FeedForwardPart("mlp", gguf: "", \.feedForward),
+    ]}
+
+    /// `h` is `[B, T, hidden]`; see ``Attention/callAsFunction(_:rotary:cache:)`` for the cache.
+    public func callAsFunction(_ h: Tensor, rotary: RotaryFrequencies,
+                               cache: KVCache.Layer?) -> Tensor {
+        let a = attention(inputNorm(h), rotary: rotary, cache: cache)
         let h1 = h + a * residualScale
-        return h1 + mlp(postAttentionNorm(h1)) * residualScale
-    }
-
-    public func visitParameters(prefix: String, _ visit: (String, Tensor) throws -> Void) rethrows {
-        try inputNorm.visitParameters(prefix: qualified(prefix, "input_layernorm"), visit)
-        try attention.visitParameters(prefix: qualified(prefix, "self_attn"), visit)
-        try postAttentionNorm.visitParameters(prefix: qualified(prefix, "post_attention_layernorm"), visit)
-        try mlp.visitParameters(prefix: qualified(prefix, "mlp"), visit)
-    }
-
-    public mutating func updateParameters(prefix: String, _ update: (String, inout Tensor) throws -> Void) rethrows {
-        try inputNorm.updateParameters(prefix: qualified(prefix, "input_layernorm"), update)
-        try attention.updateParameters(prefix: qualified(prefix, "self_attn"), update)
-        try postAttentionNorm.updateParameters(prefix: qualified(prefix, "post_attention_layernorm"), update)
-        try mlp.updateParameters(prefix: qualified(prefix, "mlp"), update)
+        return h1 + feedForward(postAttentionNorm(h1)) * residualScale
     }
 }

@@ -1,7 +1,7 @@
 import TensorCore
 
 /// A token embedding table `[vocabularySize, hiddenSize]`.
-public struct Embedding: ParameterContainer, Sendable {
+public struct Embedding: Module {
     public var weight: Tensor
 
     public init(weight: Tensor) {
@@ -9,16 +9,12 @@ public struct Embedding: ParameterContainer, Sendable {
         self.weight = weight
     }
 
+    public static var parts: [any ModulePart<Embedding>] {[
+        TensorPart("weight", gguf: "weight", \.weight, role: .embedding, shape: [\.vocabularySize, \.hiddenSize]),
+    ]}
+
     public var vocabularySize: Int { weight.shape[0] }
 
     /// Rows for `ids` (validated by the caller), shape `[ids.count, hiddenSize]`.
     public func callAsFunction(_ ids: [Int]) -> Tensor { weight.gatheringRows(ids) }
-
-    public func visitParameters(prefix: String, _ visit: (String, Tensor) throws -> Void) rethrows {
-        try visit(qualified(prefix, "weight"), weight)
-    }
-
-    public mutating func updateParameters(prefix: String, _ update: (String, inout Tensor) throws -> Void) rethrows {
-        try update(qualified(prefix, "weight"), &weight)
-    }
 }

@@ -1,7 +1,8 @@
 import TensorCore
 
 /// A linear map `y = x Wᵀ` (no bias, as in MiniCPM) seen through a protocol, so that the
-/// Quantization module can substitute an int4 layer without the model knowing how it is stored.
+/// Quantization module can substitute an int4 layer without the model knowing how it is stored
+/// (see ``Module/mapLinearLayers(prefix:_:)`` and ``ParameterFactory/makeLinear``).
 public protocol LinearLayer: ParameterContainer, Sendable {
     /// Input features (columns of W).
     var inputFeatures: Int { get }
@@ -20,6 +21,9 @@ public struct Linear: LinearLayer {
         self.weight = weight
     }
 
+    /// A layer with no weight yet, standing in until a model is built.
+    static let unbuilt = Linear(weight: Tensor.zeros([0, 0]))
+
     public var inputFeatures: Int { weight.shape[1] }
     public var outputFeatures: Int { weight.shape[0] }
 
@@ -29,10 +33,14 @@ public struct Linear: LinearLayer {
     }
 
     public func visitParameters(prefix: String, _ visit: (String, Tensor) throws -> Void) rethrows {
-        try visit(qualified(prefix, "weight"), weight)
+        try visit(ParameterName.joining(prefix, "weight"), weight)
     }
 
     public mutating func updateParameters(prefix: String, _ update: (String, inout Tensor) throws -> Void) rethrows {
-        try update(qualified(prefix, "weight"), &weight)
+        try update(ParameterName.joining(prefix, "weight"), &weight)
+    }
+
+    public func visitParameterRoles(prefix: String, _ visit: (String, ParameterRole) throws -> Void) rethrows {
+        try visit(ParameterName.joining(prefix, "weight"), .linearWeight)
     }
 }

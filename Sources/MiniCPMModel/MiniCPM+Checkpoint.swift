@@ -24,7 +24,8 @@ extension MiniCPM {
         }
         var consumed = Set<String>()
         do {
-            try self.init(configuration: configuration) { name, shape, _ in
+            try self.init(configuration: configuration) { declaration in
+                let (name, shape) = (declaration.name, declaration.shape)
                 guard let i = owner[name] else { throw CheckpointError.missingTensor(name: name) }
                 let file = files[i]
                 let info = try file.info(for: name)
@@ -41,6 +42,8 @@ extension MiniCPM {
             throw error
         } catch let error as SafetensorsError {
             throw .safetensors(error)
+        } catch let error as MiniCPMConfigurationError {
+            throw .configuration(error)
         } catch {
             throw .safetensors(.cannotOpenFile(path: directory.path, reason: "\(error)"))
         }

@@ -6,7 +6,8 @@ extension MiniCPM {
     ///
     /// The configuration comes from the metadata (see ``MiniCPMConfiguration/init(gguf:)``); a
     /// `llama` file runs with the scales of 1 that make the MiniCPM forward the Llama forward. Tensors
-    /// are matched by llama.cpp's names:
+    /// are matched by llama.cpp's names, which the modules' ``Module/parts`` declare beside the
+    /// Hugging Face ones (``TensorDeclaration/ggufName``):
     ///
     /// | GGUF | parameter |
     /// | --- | --- |
@@ -44,31 +45,41 @@ extension MiniCPM {
             throw .invalidMetadata(key: "\(architecture).expert_count", value: "\(configuration.expertCount)",
                                    reason: "mixture-of-experts models are not supported yet", path: path)
         }
-        // Every tensor is checked before anything is dequantised: unknown names, then each expected
+        // Every tensor is checked before anything is dequantised: unknown names, then each declared
         // tensor's presence, shape and type.
-        let expected = GGUFTensorNaming.tensors(for: configuration)
-        let expectedNames = Set(expected.map(\.name))
+        let declarations: [TensorDeclaration]
+        do { declarations = try MiniCPM.tensorDeclarations(for: configuration) } catch { throw .configuration(error) }
+        let expectedNames = Set(declarations.compactMap(\.ggufName))
         if let extra = file.tensorNames.first(where: { !expectedNames.contains($0) }) {
             throw .unexpectedTensor(name: extra, file: file.url.lastPathComponent)
         }
-        for (name, shape) in expected {
+        for declaration in declarations {
+            guard let name = declaration.ggufName else { continue }
             guard file.contains(name) else { throw .missingTensor(name: name) }
             let info: GGUFTensorInfo
             do { info = try file.info(named: name) } catch { throw .gguf(error) }
-            guard info.shape == shape else { throw .shapeMismatch(name: name, expected: shape, found: info.shape) }
+            guard info.shape == declaration.shape else {
+                throw .shapeMismatch(name: name, expected: declaration.shape, found: info.shape)
+            }
             guard info.type.isDequantizable else {
                 throw .gguf(.unsupportedTensorType(path: path, tensor: name, type: info.type))
             }
         }
-        self.init(configuration: configuration) { name, shape, _ in
-            guard let ggufName = GGUFTensorNaming.ggufName(forParameter: name),
-                  let tensor = try? file.tensor(named: ggufName), tensor.shape == shape else {
-                preconditionFailure("parameter \(name) \(shape) was not checked against the GGUF file")
+        do {
+            try self.init(configuration: configuration) { declaration in
+                guard let name = declaration.ggufName else { throw CheckpointError.missingTensor(name: declaration.name) }
+                let tensor = try file.tensor(named: name)
+                guard let heads = declaration.ggufPermutedHeadCount else { return tensor }
+                return GGUFRowOrder.rotateHalfRows(fromGGUF: tensor, heads: heads)
             }
-            if let heads = GGUFTensorNaming.permutedHeadCount(ofParameter: name, configuration) {
-                return GGUFTensorNaming.rotateHalfRows(fromGGUF: tensor, heads: heads)
-            }
-            return tensor
+        } catch let error as CheckpointError {
+            throw error
+        } catch let error as GGUFError {
+            throw .gguf(error)
+        } catch let error as MiniCPMConfigurationError {
+            throw .configuration(error)
+        } catch {
+            throw .gguf(.cannotOpenFile(path: path, reason: "\(error)"))
         }
     }
 
@@ -105,14 +116,13 @@ extension MiniCPM {
                 try writer.setValue(value, forKey: key)
             }
             try writer.setValue(.uint32(fileType), forKey: "general.file_type")
+            let declared = Dictionary(tensorDeclarations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             for (name, tensor) in namedParameters {
-                guard let ggufName = GGUFTensorNaming.ggufName(forParameter: name) else {
+                guard let declaration = declared[name], let ggufName = declaration.ggufName,
+                      declaration.shape == tensor.shape else {
                     throw CheckpointError.writeFailed(path: url.path, reason: "parameter \(name) has no GGUF tensor name")
                 }
-                var stored = tensor
-                if let heads = GGUFTensorNaming.permutedHeadCount(ofParameter: name, configuration) {
-                    stored = GGUFTensorNaming.adjacentPairRows(fromHF: tensor, heads: heads)
-                }
+                let stored = declaration.ggufPermutedHeadCount.map { GGUFRowOrder.adjacentPairRows(fromHF: tensor, heads: $0) } ?? tensor
                 try writer.addTensor(stored, named: ggufName, as: stored.rank == 1 ? .f32 : type)
             }
             try writer.write(to: url)
@@ -124,58 +134,8 @@ extension MiniCPM {
     }
 }
 
-/// llama.cpp's tensor names for the model's parameters, and the Q/K row order its RoPE needs.
-enum GGUFTensorNaming {
-    /// Per-layer parameter names (after `model.layers.N.`, before `.weight`) and their GGUF names
-    /// (after `blk.N.`).
-    static let layerParts: [(parameter: String, gguf: String)] = [
-        ("input_layernorm", "attn_norm"),
-        ("self_attn.q_proj", "attn_q"), ("self_attn.k_proj", "attn_k"),
-        ("self_attn.v_proj", "attn_v"), ("self_attn.o_proj", "attn_output"),
-        ("post_attention_layernorm", "ffn_norm"),
-        ("mlp.gate_proj", "ffn_gate"), ("mlp.up_proj", "ffn_up"), ("mlp.down_proj", "ffn_down"),
-    ]
-
-    /// The GGUF name of a parameter (Hugging Face name), or `nil` for a name outside the model.
-    static func ggufName(forParameter name: String) -> String? {
-        switch name {
-        case "model.embed_tokens.weight": return "token_embd.weight"
-        case "model.norm.weight": return "output_norm.weight"
-        case "lm_head.weight": return "output.weight"
-        default: break
-        }
-        let prefix = "model.layers.", suffix = ".weight"
-        guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
-        let rest = name.dropFirst(prefix.count).dropLast(suffix.count)
-        guard let dot = rest.firstIndex(of: "."), let layer = Int(rest[..<dot]) else { return nil }
-        let part = rest[rest.index(after: dot)...]
-        guard let gguf = layerParts.first(where: { $0.parameter == part })?.gguf else { return nil }
-        return "blk.\(layer).\(gguf).weight"
-    }
-
-    /// Every tensor a GGUF file of this configuration holds, with its row-major shape (the shapes
-    /// ``MiniCPM/init(configuration:makeTensor:)`` asks for).
-    static func tensors(for c: MiniCPMConfiguration) -> [(name: String, shape: [Int])] {
-        let d = c.hiddenSize, kv = c.keyValueHeadCount * c.headDimension, ff = c.intermediateSize
-        var tensors: [(name: String, shape: [Int])] = [("token_embd.weight", [c.vocabularySize, d])]
-        let layerShapes = ["attn_norm": [d], "attn_q": [d, d], "attn_k": [kv, d], "attn_v": [kv, d], "attn_output": [d, d],
-                           "ffn_norm": [d], "ffn_gate": [ff, d], "ffn_up": [ff, d], "ffn_down": [d, ff]]
-        for layer in 0..<c.layerCount {
-            tensors += layerParts.map { ("blk.\(layer).\($0.gguf).weight", layerShapes[$0.gguf]!) }
-        }
-        tensors.append(("output_norm.weight", [d]))
-        if !c.tieWordEmbeddings { tensors.append(("output.weight", [c.vocabularySize, d])) }
-        return tensors
-    }
-
-    /// The head count whose rows llama.cpp permutes in this parameter (queries: all heads; keys:
-    /// the key/value heads), or `nil`.
-    static func permutedHeadCount(ofParameter name: String, _ c: MiniCPMConfiguration) -> Int? {
-        if name.hasSuffix(".self_attn.q_proj.weight") { return c.attentionHeadCount }
-        if name.hasSuffix(".self_attn.k_proj.weight") { return c.keyValueHeadCount }
-        return nil
-    }
-
+/// The row order llama.cpp's converter gives query and key weights, and its inverse.
+enum GGUFRowOrder {
     /// Undoes llama.cpp's permutation: within each head of `d` rows, GGUF row `2i + j` holds
     /// Hugging Face row `j·d/2 + i` (`j` ∈ {0, 1}), so HF row `r` is GGUF row `2(r mod d/2) + r div (d/2)`.
     static func rotateHalfRows(fromGGUF w: Tensor, heads: Int) -> Tensor {

@@ -132,13 +132,9 @@ extension MiniCPM {
                          cache: KVCache? = nil,
                          onToken: (Int) -> GenerationControl = { _ in .continue }) throws(GenerationError) -> GenerationSummary {
         try parameters.validate(vocabularySize: configuration.vocabularySize)
-        guard !promptTokens.isEmpty else { throw .model(.emptyInput) }
-        do { try validate(promptTokens) } catch { throw .model(error) }
         let cache = cache ?? KVCache(configuration: configuration,
                                      reservedLength: promptTokens.count + min(parameters.maxTokens, configuration.maxPositionEmbeddings))
-        guard promptTokens.count <= cache.remainingCapacity else {
-            throw .model(.contextOverflow(requested: cache.length + promptTokens.count, maximum: cache.maximumLength))
-        }
+        do { try validate([promptTokens], cache: cache) } catch { throw .model(error) }
         let sampler = sampler ?? parameters.sampler
         let stopTokens = parameters.stopTokenIDs ?? Set(configuration.eosTokenIDs)
         let maxTokens = parameters.maxTokens

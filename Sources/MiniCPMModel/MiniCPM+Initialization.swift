@@ -1,57 +1,86 @@
 import TensorCore
 
-/// What a parameter is, which decides how it is initialised and optimised.
-public enum ParameterRole: Sendable {
-    case embedding, linear, norm
-}
-
 extension MiniCPM {
-    /// Builds every part from `makeTensor(name, shape, role)`, called once per parameter in
-    /// Hugging Face name order. Random initialisation and checkpoint loading share it.
-    public init(configuration c: MiniCPMConfiguration,
-                makeTensor: (String, [Int], ParameterRole) throws -> Tensor) rethrows {
-        let d = c.hiddenSize, kv = c.keyValueHeadCount * c.headDimension, ff = c.intermediateSize
-        func linear(_ name: String, _ out: Int, _ inp: Int) throws -> Linear {
-            Linear(weight: try makeTensor(name + ".weight", [out, inp], .linear))
+    /// The structure a configuration describes, every tensor still to be built (empty).
+    ///
+    /// This is where the configuration chooses the blocks: a `num_experts` above 0 asks for
+    /// mixture-of-experts feed-forward blocks, which are not built yet, so it is an error rather
+    /// than a silently dense model.
+    init(unbuilt c: MiniCPMConfiguration) throws(MiniCPMConfigurationError) {
+        try c.validate()
+        guard c.expertCount == 0 else {
+            throw .notSupported(key: "num_experts", value: "\(c.expertCount)",
+                                reason: "mixture-of-experts feed-forward blocks are not implemented yet")
         }
-        func norm(_ name: String) throws -> RMSNorm {
-            RMSNorm(weight: try makeTensor(name + ".weight", [d], .norm), epsilon: c.rmsNormEpsilon)
+        let norm = RMSNorm(weight: Tensor.zeros([0]), epsilon: c.rmsNormEpsilon)
+        let attention = Attention(configuration: c, query: Linear.unbuilt, key: Linear.unbuilt,
+                                  value: Linear.unbuilt, output: Linear.unbuilt)
+        let mlp = MLP(gate: Linear.unbuilt, up: Linear.unbuilt, down: Linear.unbuilt)
+        let layer = DecoderLayer(inputNorm: norm, attention: attention, postAttentionNorm: norm, feedForward: mlp,
+                                 residualScale: c.residualScale)
+        self.init(configuration: c, embedding: Embedding(weight: Tensor.zeros([0, 0])),
+                  layers: Array(repeating: layer, count: c.layerCount), finalNorm: norm,
+                  outputHead: c.tieWordEmbeddings ? nil : Linear.unbuilt)
+    }
+
+    /// Every tensor a dense model of `configuration` holds, in parameter order: Hugging Face and
+    /// GGUF names, shapes and roles.
+    /// - Throws: the configuration's validation errors, and
+    ///   ``MiniCPMConfigurationError/notSupported(key:value:reason:)`` for mixture-of-experts.
+    public static func tensorDeclarations(for configuration: MiniCPMConfiguration) throws(MiniCPMConfigurationError) -> [TensorDeclaration] {
+        try MiniCPM(unbuilt: configuration).tensorDeclarations
+    }
+
+    /// The declarations of this model's tensors as a dense model holds them: a substituted linear
+    /// layer is declared by the dense weight it stands for.
+    public var tensorDeclarations: [TensorDeclaration] {
+        var out: [TensorDeclaration] = []
+        visitDeclarations(in: DeclarationScope(configuration: configuration)) { out.append($0) }
+        return out
+    }
+
+    /// Builds every part of the configuration's model from `factory`, which is asked for each tensor
+    /// (and each linear layer) once, in parameter order. Random initialisation and checkpoint
+    /// loading share it.
+    ///
+    /// - Throws: the configuration's errors (``MiniCPMConfigurationError``), and whatever the factory throws.
+    public init(configuration: MiniCPMConfiguration, factory: ParameterFactory) throws {
+        try self.init(unbuilt: configuration)
+        try build(in: DeclarationScope(configuration: configuration), using: factory)
+    }
+
+    /// Builds every part from `makeTensor`, dense linear layers over its tensors (see
+    /// ``init(configuration:factory:)``).
+    public init(configuration: MiniCPMConfiguration, makeTensor: (TensorDeclaration) throws -> Tensor) throws {
+        self = try withoutActuallyEscaping(makeTensor) { make in
+            try MiniCPM(configuration: configuration, factory: ParameterFactory(makeTensor: make))
         }
-        let embedding = Embedding(weight: try makeTensor("model.embed_tokens.weight", [c.vocabularySize, d], .embedding))
-        var layers: [DecoderLayer] = []
-        for i in 0..<c.layerCount {
-            let p = "model.layers.\(i)."
-            let inputNorm = try norm(p + "input_layernorm")
-            let attention = Attention(configuration: c,
-                                      query: try linear(p + "self_attn.q_proj", d, d),
-                                      key: try linear(p + "self_attn.k_proj", kv, d),
-                                      value: try linear(p + "self_attn.v_proj", kv, d),
-                                      output: try linear(p + "self_attn.o_proj", d, d))
-            let postNorm = try norm(p + "post_attention_layernorm")
-            let mlp = MLP(gate: try linear(p + "mlp.gate_proj", ff, d),
-                          up: try linear(p + "mlp.up_proj", ff, d),
-                          down: try linear(p + "mlp.down_proj", d, ff))
-            layers.append(DecoderLayer(inputNorm: inputNorm, attention: attention, postAttentionNorm: postNorm,
-                                       mlp: mlp, residualScale: c.residualScale))
-        }
-        let finalNorm = try norm("model.norm")
-        let head: (any LinearLayer)? = c.tieWordEmbeddings ? nil : try linear("lm_head", c.vocabularySize, d)
-        self.init(configuration: c, embedding: embedding, layers: layers, finalNorm: finalNorm, outputHead: head)
     }
 
     /// A freshly initialised model (paper Table 7 / Appendix A.1, muP): linear weights
     /// `N(0, (init_std / √(d_m / d_base))²)`, the embedding table `N(0, init_std²)` (muP keeps input
     /// weights width-independent; `scale_emb` multiplies its output), norm gains 1. `init_std` is the
     /// configuration's `initializer_range`. Deterministic for a given seed.
-    public init(configuration c: MiniCPMConfiguration, seed: UInt64) {
+    ///
+    /// - Throws: the configuration's validation errors, and
+    ///   ``MiniCPMConfigurationError/notSupported(key:value:reason:)`` for a configuration this
+    ///   version cannot build (mixture-of-experts).
+    public init(configuration c: MiniCPMConfiguration, seed: UInt64) throws(MiniCPMConfigurationError) {
         var rng = SeededRandom(seed: seed)
         let linearStd = c.initializerRange / c.widthMultiplier.squareRoot()
-        self.init(configuration: c) { _, shape, role in
-            switch role {
-            case .embedding: return Tensor.normal(shape, standardDeviation: c.initializerRange, using: &rng)
-            case .linear: return Tensor.normal(shape, standardDeviation: linearStd, using: &rng)
-            case .norm: return Tensor.ones(shape)
+        do {
+            try self.init(configuration: c) { declaration in
+                switch declaration.role {
+                case .embedding: return Tensor.normal(declaration.shape, standardDeviation: c.initializerRange, using: &rng)
+                case .linearWeight, .router: return Tensor.normal(declaration.shape, standardDeviation: linearStd, using: &rng)
+                case .normGain: return Tensor.ones(declaration.shape)
+                case .bias: return Tensor.zeros(declaration.shape)
+                }
             }
+        } catch let error as MiniCPMConfigurationError {
+            throw error
+        } catch {
+            preconditionFailure("random initialisation threw \(error)")
         }
     }
 }

@@ -11,13 +11,19 @@ import TensorCore
 /// scaled by `scale_depth / √L`; a final RMSNorm; logits from `h / (hidden_size / dim_model_base)`
 /// through the LM head (the embedding table when tied). The same value is differentiable through
 /// TensorCore's autograd for training.
-public struct MiniCPM: ParameterContainer, Sendable {
+///
+/// The model and each of its modules list their parts once (``Module/parts``); see
+/// ``mapLinearLayers(prefix:_:)`` to substitute linear layers and ``DecoderLayer/feedForward`` for
+/// the feed-forward block.
+public struct MiniCPM: Module {
     public let configuration: MiniCPMConfiguration
     public var embedding: Embedding
     public var layers: [DecoderLayer]
     public var finalNorm: RMSNorm
     /// The untied LM head (`lm_head.weight`); `nil` when the embedding table is reused.
     public var outputHead: (any LinearLayer)?
+    /// The rotary embedding every layer uses, its frequencies computed once.
+    public let rotary: RotaryEmbedding
 
     /// A model with the given parts (checked against `configuration` by the loaders).
     public init(configuration: MiniCPMConfiguration, embedding: Embedding, layers: [DecoderLayer],
@@ -27,46 +33,41 @@ public struct MiniCPM: ParameterContainer, Sendable {
         self.layers = layers
         self.finalNorm = finalNorm
         self.outputHead = outputHead
+        self.rotary = RotaryEmbedding(configuration: configuration)
     }
+
+    public static var parts: [any ModulePart<MiniCPM>] {[
+        SubmodulePart("model.embed_tokens", gguf: "token_embd", \.embedding),
+        SubmoduleListPart("model.layers", gguf: "blk", \.layers),
+        SubmodulePart("model.norm", gguf: "output_norm", \.finalNorm),
+        LinearPart("lm_head", gguf: "output", \.outputHead, outputs: \.vocabularySize, inputs: \.hiddenSize),
+    ]}
 
     // MARK: Forward
 
     /// Logits `[T, vocabularySize]` for one sequence. With a cache, `tokens` continue the cached
     /// prefix (positions start at `cache.length`) and the cache is extended by them.
     public func logits(for tokens: [Int], cache: KVCache? = nil) throws(MiniCPMError) -> Tensor {
-        try validate(tokens)
-        if let cache, tokens.count > cache.remainingCapacity {
-            throw .contextOverflow(requested: cache.length + tokens.count, maximum: cache.maximumLength)
-        }
-        let hidden = hiddenStates(flatTokens: tokens, batch: 1, length: tokens.count, cache: cache)
-        cache?.advance(by: tokens)
+        try validate([tokens], cache: cache)
+        let hidden = hiddenStates([tokens], cache: cache)
         return project(hidden.reshaped([tokens.count, configuration.hiddenSize]))
     }
 
     /// Logits of the last position only `[vocabularySize]`: what generation needs, without
     /// computing the LM head for every prompt position.
     public func nextTokenLogits(for tokens: [Int], cache: KVCache? = nil) throws(MiniCPMError) -> Tensor {
-        try validate(tokens)
-        guard !tokens.isEmpty else { throw .emptyInput }
-        if let cache, tokens.count > cache.remainingCapacity {
-            throw .contextOverflow(requested: cache.length + tokens.count, maximum: cache.maximumLength)
-        }
-        let hidden = hiddenStates(flatTokens: tokens, batch: 1, length: tokens.count, cache: cache)
-        cache?.advance(by: tokens)
+        try validate([tokens], cache: cache)
+        let hidden = hiddenStates([tokens], cache: cache)
         let last = hidden.reshaped([tokens.count, configuration.hiddenSize]).sliced(alongAxis: 0, (tokens.count - 1)..<tokens.count)
         return project(last).reshaped([configuration.vocabularySize])
     }
 
     /// Logits `[B, T, vocabularySize]` for a batch of equally long sequences (training, scoring).
     public func logits(forBatch batch: [[Int]]) throws(MiniCPMError) -> Tensor {
-        guard let t = batch.first?.count, batch.allSatisfy({ $0.count == t }) else {
-            throw .raggedBatch(lengths: batch.map(\.count))
-        }
-        let flat = batch.flatMap { $0 }
-        try validate(flat)
-        let hidden = hiddenStates(flatTokens: flat, batch: batch.count, length: t, cache: nil)
-        return project(hidden.reshaped([batch.count * t, configuration.hiddenSize]))
-            .reshaped([batch.count, t, configuration.vocabularySize])
+        try validate(batch, cache: nil)
+        let (b, t) = (batch.count, batch[0].count)
+        let hidden = hiddenStates(batch, cache: nil)
+        return project(hidden.reshaped([b * t, configuration.hiddenSize])).reshaped([b, t, configuration.vocabularySize])
     }
 
     /// Mean next-token cross-entropy of a batch: `targets[b][t]` is the token expected after
@@ -84,14 +85,40 @@ public struct MiniCPM: ParameterContainer, Sendable {
                             targets: flatTargets, ignoreIndex: ignoreIndex)
     }
 
-    /// The final-normalised hidden states `[B, T, hidden]`.
-    func hiddenStates(flatTokens: [Int], batch: Int, length: Int, cache: KVCache?) -> Tensor {
-        let offset = cache?.length ?? 0
-        var h = embedding(flatTokens).reshaped([batch, length, configuration.hiddenSize]) * configuration.embeddingScale
-        for (i, layer) in layers.enumerated() {
-            h = layer(h, positionOffset: offset, cache: cache, layerIndex: i)
+    /// The check every forward entry point makes: equally long, non-empty sequences of ids in the
+    /// vocabulary, which fit in what is left of the cache.
+    func validate(_ batch: [[Int]], cache: KVCache?) throws(MiniCPMError) {
+        guard let t = batch.first?.count, batch.allSatisfy({ $0.count == t }) else {
+            throw .raggedBatch(lengths: batch.map(\.count))
         }
-        return finalNorm(h)
+        guard t > 0 else { throw .emptyInput }
+        let v = configuration.vocabularySize
+        for sequence in batch {
+            for id in sequence where id < 0 || id >= v { throw .tokenOutOfRange(id: id, vocabularySize: v) }
+        }
+        if let cache {
+            precondition(batch.count == 1, "a KV cache holds one sequence, not a batch of \(batch.count)")
+            guard t <= cache.remainingCapacity else {
+                throw .contextOverflow(requested: cache.length + t, maximum: cache.maximumLength)
+            }
+        }
+    }
+
+    /// The final-normalised hidden states `[B, T, hidden]` of a validated batch. With a cache (batch
+    /// 1), the tokens continue it and it is extended by them.
+    func hiddenStates(_ batch: [[Int]], cache: KVCache?) -> Tensor {
+        let (b, t) = (batch.count, batch[0].count)
+        let ids = b == 1 ? batch[0] : batch.flatMap { $0 }
+        func forward() -> Tensor {
+            let frequencies = rotary.frequencies(sequenceLength: (cache?.length ?? 0) + t)
+            var h = embedding(ids).reshaped([b, t, configuration.hiddenSize]) * configuration.embeddingScale
+            for (i, layer) in layers.enumerated() {
+                h = layer(h, rotary: frequencies, cache: cache?.layers[i])
+            }
+            return finalNorm(h)
+        }
+        guard let cache else { return forward() }
+        return cache.extend(with: ids, forward)
     }
 
     /// LM head on normalised hidden rows `[N, hidden]` → `[N, vocab]`.
@@ -99,33 +126,6 @@ public struct MiniCPM: ParameterContainer, Sendable {
         let scaled = h * (1 / configuration.widthMultiplier)
         if let outputHead { return outputHead(scaled) }
         return matmul(scaled, embedding.weight, transposeB: true)
-    }
-
-    func validate(_ tokens: [Int]) throws(MiniCPMError) {
-        let v = configuration.vocabularySize
-        for id in tokens where id < 0 || id >= v {
-            throw .tokenOutOfRange(id: id, vocabularySize: v)
-        }
-    }
-
-    // MARK: Parameters
-
-    public func visitParameters(prefix: String, _ visit: (String, Tensor) throws -> Void) rethrows {
-        try embedding.visitParameters(prefix: qualified(prefix, "model.embed_tokens"), visit)
-        for (i, layer) in layers.enumerated() {
-            try layer.visitParameters(prefix: qualified(prefix, "model.layers.\(i)"), visit)
-        }
-        try finalNorm.visitParameters(prefix: qualified(prefix, "model.norm"), visit)
-        try outputHead?.visitParameters(prefix: qualified(prefix, "lm_head"), visit)
-    }
-
-    public mutating func updateParameters(prefix: String, _ update: (String, inout Tensor) throws -> Void) rethrows {
-        try embedding.updateParameters(prefix: qualified(prefix, "model.embed_tokens"), update)
-        for i in layers.indices {
-            try layers[i].updateParameters(prefix: qualified(prefix, "model.layers.\(i)"), update)
-        }
-        try finalNorm.updateParameters(prefix: qualified(prefix, "model.norm"), update)
-        try outputHead?.updateParameters(prefix: qualified(prefix, "lm_head"), update)
     }
 }
 

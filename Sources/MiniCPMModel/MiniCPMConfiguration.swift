@@ -51,6 +51,8 @@ public struct MiniCPMConfiguration: Codable, Sendable, Equatable {
 
     /// Elements per attention head.
     public var headDimension: Int { hiddenSize / max(1, attentionHeadCount) }
+    /// Elements of one token's keys (or values): `num_key_value_heads · head dimension`.
+    public var keyValueWidth: Int { keyValueHeadCount * headDimension }
     /// The factor `scale_depth / sqrt(L)` applied to every residual increment.
     public var residualScale: Float { depthScale / Float(layerCount).squareRoot() }
     /// The width multiplier `d_m / d_base` of muP (logit divisor, init and learning-rate scale).
@@ -215,6 +217,8 @@ public enum MiniCPMConfigurationError: Error, Sendable, Equatable, CustomStringC
     case inconsistent(String)
     case unsupportedActivation(String)
     case unsupportedRopeScaling(String)
+    /// A valid key whose value asks for something this version does not build yet.
+    case notSupported(key: String, value: String, reason: String)
     /// One of the other errors, found in a file.
     indirect case inFile(path: String, MiniCPMConfigurationError)
 
@@ -231,6 +235,7 @@ public enum MiniCPMConfigurationError: Error, Sendable, Equatable, CustomStringC
         case let .inconsistent(what): return "inconsistent configuration: \(what)"
         case let .unsupportedActivation(name): return "unsupported hidden_act \"\(name)\" (MiniCPM uses \"silu\")"
         case let .unsupportedRopeScaling(what): return "unsupported rope_scaling: \(what)"
+        case let .notSupported(key, value, reason): return "configuration key \"\(key)\" = \(value) is not supported: \(reason)"
         case let .inFile(path, error): return "\(path): \(error.description)"
         }
     }

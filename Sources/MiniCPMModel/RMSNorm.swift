@@ -1,7 +1,7 @@
 import TensorCore
 
 /// Root-mean-square normalisation over the last axis with a learned gain: `x / sqrt(mean(x²) + ε) · w`.
-public struct RMSNorm: ParameterContainer, Sendable {
+public struct RMSNorm: Module {
     public var weight: Tensor
     public let epsilon: Float
 
@@ -10,13 +10,9 @@ public struct RMSNorm: ParameterContainer, Sendable {
         self.epsilon = epsilon
     }
 
+    public static var parts: [any ModulePart<RMSNorm>] {[
+        TensorPart("weight", gguf: "weight", \.weight, role: .normGain, shape: [\.hiddenSize]),
+    ]}
+
     public func callAsFunction(_ x: Tensor) -> Tensor { x.rmsNorm(weight: weight, epsilon: epsilon) }
-
-    public func visitParameters(prefix: String, _ visit: (String, Tensor) throws -> Void) rethrows {
-        try visit(qualified(prefix, "weight"), weight)
-    }
-
-    public mutating func updateParameters(prefix: String, _ update: (String, inout Tensor) throws -> Void) rethrows {
-        try update(qualified(prefix, "weight"), &weight)
-    }
 }

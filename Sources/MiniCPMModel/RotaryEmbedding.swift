@@ -1,24 +1,57 @@
 import Foundation
 import TensorCore
 
+/// The angular frequencies and cos/sin multiplier that rotary embeddings apply at one sequence length.
+public struct RotaryFrequencies: Sendable, Hashable {
+    /// `head_dim / 2` inverse frequencies, after any long-context scaling.
+    public let inverseFrequencies: [Float]
+    /// The multiplier of cos and sin (LongRoPE's attention factor; 1 otherwise).
+    public let scale: Float
+
+    /// Rotates `x` of shape `[..., T, H, head_dim]` whose first row sits at `positionOffset`.
+    public func callAsFunction(_ x: Tensor, positionOffset: Int) -> Tensor {
+        x.rotaryEmbedding(positionOffset: positionOffset, inverseFrequencies: inverseFrequencies, scale: scale)
+    }
+}
+
 /// Rotate-half rotary position embeddings with MiniCPM's long-context scalings (`rope_scaling`:
 /// linear, dynamic NTK, LongRoPE), following the Hugging Face MiniCPM rotary classes.
+///
+/// A model holds one and its layers share it. The frequencies are computed once, when it is made;
+/// only dynamic NTK scaling, whose base grows with the sequence past `max_position_embeddings`,
+/// computes new ones, once per forward pass that goes past it.
 public struct RotaryEmbedding: Sendable {
     public let headDimension: Int
     public let base: Double
     public let maxPositionEmbeddings: Int
     public let scaling: RopeScaling?
+    /// The frequencies at any length up to `max_position_embeddings` (and at every length unless
+    /// the scaling is dynamic).
+    private let fixed: RotaryFrequencies
 
     public init(configuration c: MiniCPMConfiguration) {
         headDimension = c.headDimension
         base = Double(c.ropeTheta)
         maxPositionEmbeddings = c.maxPositionEmbeddings
         scaling = c.ropeScaling
+        fixed = Self.computeFrequencies(headDimension: headDimension, base: base,
+                                        maxPositionEmbeddings: maxPositionEmbeddings, scaling: scaling,
+                                        sequenceLength: maxPositionEmbeddings)
     }
 
-    /// Inverse frequencies (in Double) and the cos/sin multiplier for a sequence whose total length,
-    /// cache included, is `sequenceLength`.
-    public func frequencies(sequenceLength: Int) -> (inverseFrequencies: [Float], scale: Float) {
+    /// The frequencies for a sequence whose total length, cache included, is `sequenceLength`.
+    public func frequencies(sequenceLength: Int) -> RotaryFrequencies {
+        if case .dynamic = scaling, sequenceLength > maxPositionEmbeddings {
+            return Self.computeFrequencies(headDimension: headDimension, base: base,
+                                           maxPositionEmbeddings: maxPositionEmbeddings, scaling: scaling,
+                                           sequenceLength: sequenceLength)
+        }
+        return fixed
+    }
+
+    /// Inverse frequencies (computed in Double, as Hugging Face does in float64 before casting).
+    private static func computeFrequencies(headDimension: Int, base: Double, maxPositionEmbeddings: Int,
+                                           scaling: RopeScaling?, sequenceLength: Int) -> RotaryFrequencies {
         let d = Double(headDimension)
         func inverse(base b: Double) -> [Double] {
             stride(from: 0, to: headDimension, by: 2).map { 1 / Foundation.pow(b, Double($0) / d) }
@@ -45,13 +78,6 @@ public struct RotaryEmbedding: Sendable {
             inv = zip(inv, factors).map { $0 / Double($1) }
             scale = (1 + Foundation.log(Double(maxPositionEmbeddings) / Double(original)) / Foundation.log(Double(original))).squareRoot()
         }
-        return (inv.map { Float($0) }, Float(scale))
-    }
-
-    /// Rotates `x` of shape `[..., T, H, headDimension]` whose first row sits at `positionOffset`.
-    public func callAsFunction(_ x: Tensor, positionOffset: Int) -> Tensor {
-        let sequenceLength = positionOffset + x.shape[x.rank - 3]
-        let (inv, scale) = frequencies(sequenceLength: sequenceLength)
-        return x.rotaryEmbedding(positionOffset: positionOffset, inverseFrequencies: inv, scale: scale)
+        return RotaryFrequencies(inverseFrequencies: inv.map { Float($0) }, scale: Float(scale))
     }
 }

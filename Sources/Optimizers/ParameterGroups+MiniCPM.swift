@@ -1,15 +1,15 @@
 import TensorCore
 
 extension ParameterGroups {
-    /// MiniCPM's muP ("Tensor Program") learning-rate groups (paper §3 and Appendix A.1), from a
-    /// model's parameter names and shapes:
+    /// MiniCPM's muP ("Tensor Program") learning-rate groups (paper §3 and Appendix A.1), from the
+    /// role each parameter is declared with (``ParameterRole``):
     ///
-    /// | group        | parameters                                                        | learning rate         | weight decay |
-    /// |--------------|-------------------------------------------------------------------|-----------------------|--------------|
-    /// | `matrices`   | 2-D weights of linear layers (attention, MLP, MoE, an untied `lm_head`) | `lr / widthMultiplier` | `weightDecay` |
-    /// | `embeddings` | `model.embed_tokens.weight` (also the output layer when tied)     | `lr`                  | `embeddingWeightDecay ?? weightDecay` |
-    /// | `norms`      | RMSNorm gains and any other 1-D or scalar parameter               | `lr`                  | 0 |
-    /// | `biases`     | names ending in `.bias`                                           | `lr`                  | 0 |
+    /// | group        | roles                                                            | learning rate         | weight decay |
+    /// |--------------|------------------------------------------------------------------|-----------------------|--------------|
+    /// | `matrices`   | `linearWeight` (attention, MLP, an untied `lm_head`) and `router` | `lr / widthMultiplier` | `weightDecay` |
+    /// | `embeddings` | `embedding` (`model.embed_tokens.weight`, also the output layer when tied) | `lr`          | `embeddingWeightDecay ?? weightDecay` |
+    /// | `norms`      | `normGain`                                                       | `lr`                  | 0 |
+    /// | `biases`     | `bias`                                                           | `lr`                  | 0 |
     ///
     /// `widthMultiplier` is `hidden_size / dim_model_base` (`MiniCPMConfiguration.widthMultiplier`),
     /// so the paper's tuned base rate of 0.01 carries over to every width. Empty groups are left out.
@@ -22,27 +22,27 @@ extension ParameterGroups {
     /// normalisation.
     ///
     /// ```swift
-    /// let groups = ParameterGroups.miniCPM(model.namedParameters,
+    /// let groups = ParameterGroups.miniCPM(model.parameterRoles,
     ///                                      widthMultiplier: Double(model.configuration.widthMultiplier),
     ///                                      weightDecay: 0.1)
     /// ```
     ///
     /// - Precondition: `widthMultiplier` is finite and positive; the decays finite and non-negative;
     ///   parameter names are unique.
-    public static func miniCPM(_ parameters: [(name: String, value: Tensor)], widthMultiplier: Double,
+    public static func miniCPM(_ roles: [(name: String, role: ParameterRole)], widthMultiplier: Double,
                                weightDecay: Double, embeddingWeightDecay: Double? = nil) -> ParameterGroups {
         precondition(widthMultiplier.isFinite && widthMultiplier > 0,
                      "ParameterGroups.miniCPM: width multiplier must be finite and positive, got \(widthMultiplier)")
-        var names: [MiniCPMParameterKind: [String]] = [:]
-        for (name, value) in parameters {
-            names[MiniCPMParameterKind(name: name, shape: value.shape), default: []].append(name)
+        var names: [ParameterRole: [String]] = [:]
+        for (name, role) in roles {
+            names[role == .router ? .linearWeight : role, default: []].append(name)
         }
         let candidates = [
-            ParameterGroup(name: "matrices", parameterNames: names[.matrix] ?? [],
+            ParameterGroup(name: "matrices", parameterNames: names[.linearWeight] ?? [],
                            learningRateMultiplier: 1 / widthMultiplier, weightDecay: weightDecay),
             ParameterGroup(name: "embeddings", parameterNames: names[.embedding] ?? [],
                            learningRateMultiplier: 1, weightDecay: embeddingWeightDecay ?? weightDecay),
-            ParameterGroup(name: "norms", parameterNames: names[.norm] ?? [], learningRateMultiplier: 1, weightDecay: 0),
+            ParameterGroup(name: "norms", parameterNames: names[.normGain] ?? [], learningRateMultiplier: 1, weightDecay: 0),
             ParameterGroup(name: "biases", parameterNames: names[.bias] ?? [], learningRateMultiplier: 1, weightDecay: 0),
         ]
         do {
@@ -52,26 +52,11 @@ extension ParameterGroups {
         }
     }
 
-    /// MiniCPM's muP groups for every parameter of `parameters`; see the overload that takes named
-    /// tensors for the rule.
+    /// MiniCPM's muP groups for every parameter of `parameters`, by the roles it declares
+    /// (``ParameterContainer/parameterRoles``); see the overload that takes roles for the rule.
     public static func miniCPM(_ parameters: some ParameterContainer, widthMultiplier: Double,
                                weightDecay: Double, embeddingWeightDecay: Double? = nil) -> ParameterGroups {
-        miniCPM(parameters.namedParameters, widthMultiplier: widthMultiplier, weightDecay: weightDecay,
+        miniCPM(parameters.parameterRoles, widthMultiplier: widthMultiplier, weightDecay: weightDecay,
                 embeddingWeightDecay: embeddingWeightDecay)
-    }
-}
-
-/// How muP treats a MiniCPM parameter, decided from its Hugging Face name and its shape.
-enum MiniCPMParameterKind: Hashable {
-    case matrix, embedding, norm, bias
-
-    init(name: String, shape: [Int]) {
-        if name.hasSuffix(".bias") {
-            self = .bias
-        } else if shape.count >= 2 {
-            self = name.split(separator: ".").contains("embed_tokens") ? .embedding : .matrix
-        } else {
-            self = .norm
-        }
     }
 }

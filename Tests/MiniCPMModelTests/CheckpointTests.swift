@@ -26,8 +26,8 @@ final class CheckpointTests: XCTestCase {
     /// norm gains are not all 1.
     static func model(seed: UInt64, configuration: MiniCPMConfiguration = smallConfiguration) -> MiniCPM {
         var rng = SeededRandom(seed: seed)
-        return MiniCPM(configuration: configuration) { _, shape, role in
-            role == .norm ? Tensor.uniform(shape, in: 0.5...1.5, using: &rng) : Tensor.normal(shape, using: &rng)
+        return try! MiniCPM(configuration: configuration) { d in
+            d.role == .normGain ? Tensor.uniform(d.shape, in: 0.5...1.5, using: &rng) : Tensor.normal(d.shape, using: &rng)
         }
     }
 

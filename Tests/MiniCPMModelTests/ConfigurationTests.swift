@@ -386,12 +386,12 @@ final class ConfigurationTests: XCTestCase {
         var c = MiniCPMConfiguration(vocabularySize: 50, hiddenSize: 16, intermediateSize: 40, layerCount: 3,
                                      attentionHeadCount: 4, keyValueHeadCount: 2)
         let embedding = c.vocabularySize * c.hiddenSize
-        let tied = MiniCPM(configuration: c, seed: 1)
+        let tied = try MiniCPM(configuration: c, seed: 1)
         XCTAssertEqual(tied.parameterCount, c.nonEmbeddingParameterCount + embedding)
         XCTAssertFalse(tied.namedParameters.contains { $0.name == "lm_head.weight" })
 
         c.tieWordEmbeddings = false
-        let untied = MiniCPM(configuration: c, seed: 1)
+        let untied = try MiniCPM(configuration: c, seed: 1)
         XCTAssertEqual(untied.parameterCount, c.nonEmbeddingParameterCount + 2 * embedding)
         XCTAssertEqual(untied.namedParameters.last?.name, "lm_head.weight")
 

@@ -43,7 +43,7 @@ final class GGUFRoundTripTests: TemporaryDirectoryTestCase {
         c.tieWordEmbeddings = false
         c.ropeScaling = .linear(factor: 2)
         c.eosTokenIDs = [2, 9]
-        let model = MiniCPM(configuration: c, seed: 7)
+        let model = try MiniCPM(configuration: c, seed: 7)
         for type: GGUFTensorType in [.f32, .f16, .bf16] {
             let url = directory.appendingPathComponent("model-\(type).gguf")
             try model.saveGGUF(to: url, type: type)
@@ -66,13 +66,13 @@ final class GGUFRoundTripTests: TemporaryDirectoryTestCase {
     }
 
     func testSavingRefusesWhatItCannotStore() throws {
-        let model = MiniCPM(configuration: MiniCPMConfiguration(vocabularySize: 8, hiddenSize: 8, intermediateSize: 8,
+        let model = try MiniCPM(configuration: MiniCPMConfiguration(vocabularySize: 8, hiddenSize: 8, intermediateSize: 8,
                                                                 layerCount: 1, attentionHeadCount: 2), seed: 1)
         let url = directory.appendingPathComponent("x.gguf")
         XCTAssertEqual(checkpointError { try model.saveGGUF(to: url, type: .q8_0) }, .unsupportedDType(name: "(save)", dtype: "Q8_0"))
         var c = model.configuration
         c.ropeScaling = .dynamic(factor: 2)
-        let dynamic = MiniCPM(configuration: c, seed: 1)
+        let dynamic = try MiniCPM(configuration: c, seed: 1)
         guard case let .writeFailed(path, reason)? = checkpointError({ try dynamic.saveGGUF(to: url) }) else { return XCTFail() }
         XCTAssertEqual(path, url.path)
         XCTAssertTrue(reason.contains("dynamic"), reason)

@@ -25,8 +25,7 @@ final class TrainingPathTests: XCTestCase {
     /// (L(θ + h·u) − L(θ − h·u)) / 2h. Summing over the whole tensor gives a signal far above the
     /// Float rounding of the loss, so the comparison is tight.
     func testGradientsMatchFiniteDifferences() throws {
-        var model = MiniCPM(configuration: Self.tinyConfiguration, seed: 3)
-        model.updateParameters(prefix: "") { _, t in t = t.requiringGradient() }
+        let model = try MiniCPM(configuration: Self.tinyConfiguration, seed: 3).requiringGradients()
         let loss = try model.loss(inputs: inputs, targets: targets)
         loss.backward()
 
@@ -70,8 +69,7 @@ final class TrainingPathTests: XCTestCase {
     }
 
     func testPlainGradientStepsMemoriseASequence() throws {
-        var model = MiniCPM(configuration: Self.tinyConfiguration, seed: 5)
-        model.updateParameters(prefix: "") { _, t in t = t.requiringGradient() }
+        var model = try MiniCPM(configuration: Self.tinyConfiguration, seed: 5).requiringGradients()
         let sequence = [4, 11, 2, 19, 7, 7, 13, 0, 21, 5, 9, 16]
         let input = [Array(sequence.dropLast())], target = [Array(sequence.dropFirst())]
         var first: Float = 0, last: Float = 0
@@ -92,8 +90,8 @@ final class TrainingPathTests: XCTestCase {
         XCTAssertLessThan(last, 0.05, "loss after 300 steps: \(last)")
     }
 
-    func testOutOfRangeTokensAreTypedErrors() {
-        let model = MiniCPM(configuration: Self.tinyConfiguration, seed: 1)
+    func testOutOfRangeTokensAreTypedErrors() throws {
+        let model = try MiniCPM(configuration: Self.tinyConfiguration, seed: 1)
         XCTAssertThrowsError(try model.logits(for: [1, 23])) { error in
             XCTAssertEqual(error as? MiniCPMError, .tokenOutOfRange(id: 23, vocabularySize: 23))
         }

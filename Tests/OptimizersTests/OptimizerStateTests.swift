@@ -27,11 +27,11 @@ final class OptimizerStateTests: XCTestCase {
     /// parameters bit for bit.
     func testAdamWResumesBitForBit() throws {
         let directory = try temporaryDirectory(self)
-        var straight = trainableTinyModel(tied: false)
+        var straight = try trainableTinyModel(tied: false)
         var optimizer = makeAdamW(straight)
         try train(&straight, &optimizer, steps: 0..<6)
 
-        var resumed = trainableTinyModel(tied: false)
+        var resumed = try trainableTinyModel(tied: false)
         var first = makeAdamW(resumed)
         try train(&resumed, &first, steps: 0..<3)
         try first.save(to: directory)
@@ -54,11 +54,11 @@ final class OptimizerStateTests: XCTestCase {
             SGD(groups: .miniCPM(model, widthMultiplier: 4, weightDecay: 0.01), learningRate: 0.3,
                 momentum: 0.9, nesterov: true, maxGradientNorm: 1)
         }
-        var straight = trainableTinyModel(tied: true)
+        var straight = try trainableTinyModel(tied: true)
         var optimizer = make(straight)
         try train(&straight, &optimizer, steps: 0..<6)
 
-        var resumed = trainableTinyModel(tied: true)
+        var resumed = try trainableTinyModel(tied: true)
         var first = make(resumed)
         try train(&resumed, &first, steps: 0..<3)
         try first.save(to: directory)

@@ -16,8 +16,8 @@ final class ParameterGroupsTests: XCTestCase {
                          "model.layers.1.input_layernorm.weight", "model.layers.1.post_attention_layernorm.weight",
                          "model.norm.weight"]
 
-    func testTiedModelGroups() {
-        let model = MiniCPM(configuration: tinyConfiguration(tied: true), seed: 1)
+    func testTiedModelGroups() throws {
+        let model = try MiniCPM(configuration: tinyConfiguration(tied: true), seed: 1)
         XCTAssertEqual(model.configuration.widthMultiplier, 4)
         let groups = ParameterGroups.miniCPM(model, widthMultiplier: Double(model.configuration.widthMultiplier),
                                              weightDecay: 0.1)
@@ -29,9 +29,9 @@ final class ParameterGroupsTests: XCTestCase {
         XCTAssertEqual(groups.parameterCount, model.namedParameters.count, "every parameter is in a group")
     }
 
-    func testUntiedModelGroupsTheHeadWithTheMatrices() {
-        let model = MiniCPM(configuration: tinyConfiguration(tied: false), seed: 1)
-        let groups = ParameterGroups.miniCPM(model.namedParameters, widthMultiplier: 4, weightDecay: 0.1,
+    func testUntiedModelGroupsTheHeadWithTheMatrices() throws {
+        let model = try MiniCPM(configuration: tinyConfiguration(tied: false), seed: 1)
+        let groups = ParameterGroups.miniCPM(model.parameterRoles, widthMultiplier: 4, weightDecay: 0.1,
                                              embeddingWeightDecay: 0)
         XCTAssertEqual(Set(groups.group(named: "matrices")!.parameterNames), Set(expectedMatrices(layers: 2, untiedHead: true)))
         XCTAssertEqual(groups.group(containing: "lm_head.weight")?.learningRateMultiplier, 0.25)
@@ -52,7 +52,7 @@ final class ParameterGroupsTests: XCTestCase {
     /// `lr · multiplier` (m̂ / √v̂ = ±1), so the per-parameter step size shows each group's rate.
     func testFirstAdamWStepMovesEachParameterByItsGroupRate() throws {
         for tied in [true, false] {
-            var model = trainableTinyModel(tied: tied)
+            var model = try trainableTinyModel(tied: tied)
             let before = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.value.scalars) })
             let groups = ParameterGroups.miniCPM(model, widthMultiplier: 4, weightDecay: 0)
             var optimizer = AdamW(groups: groups, learningRate: 0.01, epsilon: 1e-30)

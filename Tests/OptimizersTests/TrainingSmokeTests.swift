@@ -10,7 +10,7 @@ import XCTest
 final class TrainingSmokeTests: XCTestCase {
     func testAdamWWithMuPGroupsDrivesTheLossDown() throws {
         for tied in [false, true] {
-            var model = trainableTinyModel(tied: tied, seed: 5)
+            var model = try trainableTinyModel(tied: tied, seed: 5)
             var optimizer = AdamW(groups: .miniCPM(model, widthMultiplier: Double(model.configuration.widthMultiplier),
                                                    weightDecay: 0.1),
                                   schedule: LinearWarmup(ConstantSchedule(learningRate: 0.1), steps: 5),

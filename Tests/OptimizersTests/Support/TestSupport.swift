@@ -84,8 +84,6 @@ func tinyConfiguration(tied: Bool) -> MiniCPMConfiguration {
 }
 
 /// A tiny MiniCPM whose parameters are gradient leaves.
-func trainableTinyModel(tied: Bool, seed: UInt64 = 5) -> MiniCPM {
-    var model = MiniCPM(configuration: tinyConfiguration(tied: tied), seed: seed)
-    model.updateParameters(prefix: "") { _, t in t = t.requiringGradient() }
-    return model
+func trainableTinyModel(tied: Bool, seed: UInt64 = 5) throws -> MiniCPM {
+    try MiniCPM(configuration: tinyConfiguration(tied: tied), seed: seed).requiringGradients()
 }
