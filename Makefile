@@ -39,7 +39,7 @@ test: setup
 
 demo: setup data
 	$(SWIFT) build $(RELEASE_FLAGS) --product minicpm
-	$(SWIFT) run $(RELEASE_FLAGS) --skip-build minicpm chat --model "$(MODEL)" --prompt "$(QUESTION)"
+	$(SWIFT) run $(RELEASE_FLAGS) --skip-build minicpm chat --model "$(MODEL)" --greedy --prompt "$(QUESTION)"
 
 # The TensorCore demo: fits a small network with autograd.
 demo-tensorcore: setup

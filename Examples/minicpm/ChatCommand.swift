@@ -7,15 +7,35 @@ import Tokenizer
 /// `minicpm chat`: talk to a model. With `--prompt`, answers that one question and exits; otherwise
 /// reads one user turn per line from standard input until it ends, keeping the conversation (and its
 /// KV cache) between turns.
-struct ChatCommand: ParsableCommand {
+///
+/// Replies are sampled with llama.cpp's defaults (``defaultSampling``); `--greedy` makes them
+/// deterministic whatever the seed.
+struct ChatCommand: ParsableCommand, SamplingDefaults {
     static let configuration = CommandConfiguration(
         commandName: "chat",
         abstract: "Chat with a GGUF model or a Hugging Face checkpoint directory.",
         discussion: """
         Interactive mode reads one message per line. Lines starting with / are commands:
         /reset forgets the conversation, /quit ends it.
+
+        Replies are sampled with llama.cpp's defaults (common_params_sampling in its \
+        common/common.h): temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, no repetition \
+        penalty (a window of 64 tokens when --repetition-penalty sets one). --greedy picks the most \
+        likely token instead. The seed is fixed (--seed), so the same conversation gives the same replies.
         """
     )
+
+    /// llama.cpp's sampling defaults, `common_params_sampling` in its `common/common.h` (what
+    /// `llama-cli` and `llama-server` use): temperature 0.8, top-k 40, top-p 0.95, min-p 0.05 and
+    /// the repetition penalty off (1.0; its window `penalty_last_n` is 64). Ollama's differ in top-p
+    /// 0.9, min-p 0 and a penalty of 1.1. llama.cpp's are chosen because this tool runs the same
+    /// GGUF files, and because they leave the penalty off: it also punishes what a reply has to
+    /// repeat (names, punctuation, the question's words), while min-p already keeps a small model
+    /// out of its unlikely tail. Two differences remain: llama.cpp applies the temperature after the
+    /// filters and this suite before them (as Hugging Face does), so at 0.8 top-p and min-p keep
+    /// somewhat fewer tokens here; and the seed is fixed (llama.cpp draws one), so a run repeats.
+    static let defaultSampling = GenerateParameters(temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05,
+                                                    repetitionPenalty: 1, repetitionContextSize: 64, seed: 0)
 
     @Option(help: "A GGUF file, or a Hugging Face checkpoint directory with tokenizer.model.")
     var model: String
@@ -32,7 +52,7 @@ struct ChatCommand: ParsableCommand {
     @Option(help: "Most tokens the conversation may hold (default: the model's context length).")
     var contextLength: Int?
 
-    @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var sampling: SamplingOptions<ChatCommand>
 
     @Flag(help: "Print nothing but the replies (no load message, no speed line).")
     var quiet = false
@@ -44,7 +64,7 @@ struct ChatCommand: ParsableCommand {
         let url = URL(fileURLWithPath: model)
         var isDirectory: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
-        let languageModel = isDirectory.boolValue ? try LanguageModel(directory: url) : try LanguageModel(ggufAt: url)
+        let languageModel = isDirectory.boolValue ? try LanguageModel(directory: url) : try LanguageModel(ggufFile: url)
         let parameters = sampling.parameters(maxTokens: maxTokens)
         let session = try ChatSession(languageModel, systemPrompt: system, parameters: parameters,
                                       maximumContextLength: contextLength)
@@ -53,7 +73,7 @@ struct ChatCommand: ParsableCommand {
         if !quiet {
             let c = languageModel.model.configuration
             err.write(Data(("Loaded \(languageModel.name): \(c.layerCount) layers, hidden \(c.hiddenSize), vocabulary \(c.vocabularySize), " +
-                            "in \(format(clock.now - loadStart)) s\n").utf8))
+                            "in \(format(clock.now - loadStart)) s\nSampling: \(sampling.summary)\n").utf8))
         }
 
         func answer(_ message: String) throws {

@@ -4,18 +4,34 @@ import MiniCPMModel
 import TensorCore
 import Tokenizer
 
-/// `minicpm generate`: continue a prompt, printing tokens as they are produced and a timing summary
-/// at the end. With `--tokenizer` the prompt may be text (`--prompt`, optionally wrapped in a chat
-/// template with `--chat`) and the output is streamed as text; without it, ids in and ids out.
-struct GenerateCommand: ParsableCommand {
+/// `minicpm generate`: continue a prompt, printing the output as it is produced and a timing summary
+/// at the end. With a tokenizer (`--tokenizer`, or the one inside a GGUF file) the prompt may be
+/// text (`--prompt`, optionally wrapped in a chat template with `--chat`) and the output is text,
+/// produced by `LanguageModel.generate`; without one, ids in and ids out.
+///
+/// Greedy by default (``defaultSampling``), so a run is reproducible; the sampling options turn
+/// sampling on.
+struct GenerateCommand: ParsableCommand, SamplingDefaults {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Generate text (with --tokenizer) or token ids after a prompt."
+        abstract: "Generate text (with a tokenizer) or token ids after a prompt.",
+        discussion: "Greedy unless --temperature is given, so the same prompt gives the same output."
     )
+
+    /// Greedy decoding (the repetition window, used once `--repetition-penalty` is given, is
+    /// llama.cpp's 64 as for `chat`).
+    static let defaultSampling = GenerateParameters(temperature: 0, repetitionContextSize: 64)
 
     /// The chat formats `--template` selects.
     enum TemplateName: String, ExpressibleByArgument, CaseIterable {
         case minicpm, chatml
+
+        var template: any ChatTemplate {
+            switch self {
+            case .minicpm: return MiniCPMChatTemplate()
+            case .chatml: return ChatMLTemplate()
+            }
+        }
     }
 
     @Option(help: "A Hugging Face checkpoint directory (config.json + safetensors) or a GGUF file.")
@@ -27,14 +43,14 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "A SentencePiece model file (tokenizer.model): text prompts, text output.")
     var tokenizer: String?
 
-    @Option(help: "The prompt text (needs --tokenizer); BOS is added when the tokenizer has one.")
+    @Option(help: "The prompt text (needs --tokenizer unless the GGUF file has one); BOS is added when the model expects it.")
     var prompt: String?
 
     @Flag(help: "Send --prompt as a user turn of the chat template.")
     var chat = false
 
-    @Option(help: "The chat template of --chat: minicpm (<用户>…<AI>) or chatml.")
-    var template: TemplateName = .minicpm
+    @Option(help: "The chat template of --chat: minicpm (<用户>…<AI>) or chatml (default: the model's own, else minicpm).")
+    var template: TemplateName?
 
     @Option(help: "A system turn put before the user turn with --chat.")
     var system: String?
@@ -42,7 +58,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Most tokens to generate.")
     var maxTokens = 64
 
-    @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var sampling: SamplingOptions<GenerateCommand>
 
     func validate() throws {
         guard (promptIDs == nil) != (prompt == nil) else {
@@ -53,82 +69,36 @@ struct GenerateCommand: ParsableCommand {
         }
         if chat && prompt == nil { throw ValidationError("--chat needs --prompt.") }
         if system != nil && !chat { throw ValidationError("--system needs --chat.") }
+        if template != nil && !chat { throw ValidationError("--template needs --chat.") }
     }
 
     func run() throws {
         sampling.applyThreads()
-        let network: MiniCPM
-        var textTokenizer: (any TextTokenizer)? = try tokenizer.map { try SentencePieceTokenizer(path: $0) }
-        if model.hasSuffix(".gguf") {
-            // A GGUF file usually carries its tokenizer: text prompts use it unless --tokenizer
-            // overrides it; ids in and ids out need none.
-            if textTokenizer == nil && prompt != nil {
-                let languageModel = try LanguageModel(ggufAt: URL(fileURLWithPath: model))
-                network = languageModel.model
-                textTokenizer = languageModel.tokenizer
-            } else {
-                network = try MiniCPM(ggufFile: URL(fileURLWithPath: model))
-            }
-        } else {
-            network = try MiniCPM(directory: URL(fileURLWithPath: model))
-        }
-        let vocabularySize = network.configuration.vocabularySize
-        var chatTemplate: (any ChatTemplate)?
-        if chat {
-            switch template {
-            case .minicpm: chatTemplate = MiniCPMChatTemplate()
-            case .chatml: chatTemplate = ChatMLTemplate()
-            }
-        }
-
-        let promptTokens: [Int]
-        if let promptIDs {
-            promptTokens = promptIDs.ids
-        } else if let textTokenizer, let prompt {
-            if let chatTemplate {
-                let messages: [ChatMessage] = (system.map { [.system($0)] } ?? []) + [.user(prompt)]
-                promptTokens = try chatTemplate.encode(messages, tokenizer: textTokenizer)
-            } else {
-                // Byte-level BPE files say whether BOS goes first (add_bos_token); SentencePiece
-                // models (Llama, MiniCPM) always want it.
-                let addBOS = (textTokenizer as? ByteLevelBPETokenizer)?.addsBOS ?? (textTokenizer.bosID != nil)
-                promptTokens = try textTokenizer.encode(prompt, addBOS: addBOS, addEOS: false)
-            }
-        } else {
-            throw ValidationError("Give exactly one of --prompt-ids and --prompt.")
-        }
-        if let textTokenizer, textTokenizer.vocabularySize != vocabularySize {
-            FileHandle.standardError.write(Data(("warning: the tokenizer has \(textTokenizer.vocabularySize) pieces, " +
-                "the model \(vocabularySize) ids\n").utf8))
-        }
-
-        var parameters = sampling.parameters(maxTokens: maxTokens)
-        var stopStrings: [String] = []
-        if let chatTemplate, let textTokenizer {
-            // The template's stop pieces (e.g. <|im_end|>) as well as the model's EOS.
-            let stops = chatTemplate.stopTokenIDs(tokenizer: textTokenizer).union(network.configuration.eosTokenIDs)
-            parameters.stopTokenIDs = stops.filter { $0 >= 0 && $0 < vocabularySize }
-            stopStrings = chatTemplate.stopStrings.filter { textTokenizer.id(forPiece: $0) == nil }
-        }
-
-        // Unbuffered writes, so tokens appear as they are generated.
+        let parameters = sampling.parameters(maxTokens: maxTokens)
+        // Unbuffered writes, so the output appears as it is generated.
         let out = FileHandle.standardOutput
         let summary: GenerationSummary
-        if let textTokenizer {
-            var detokenizer = StreamingDetokenizer(tokenizer: textTokenizer)
-            var filter = StopStringFilter(stopStrings: stopStrings)
-            summary = try network.generate(promptTokens: promptTokens, parameters: parameters) { id in
-                let piece: String
-                do { piece = try detokenizer.append(id) } catch { piece = "[\(id)]" }
-                let (text, stopped) = filter.feed(piece)
-                out.write(Data(text.utf8))
-                return stopped ? .stop : .continue
+        if let languageModel = try loadLanguageModel() {
+            let request: LanguageModel.Prompt
+            if let promptIDs {
+                request = .tokens(promptIDs.ids)
+            } else if chat {
+                request = .chat((system.map { [.system($0)] } ?? []) + [.user(prompt ?? "")])
+            } else {
+                request = .text(prompt ?? "")
             }
-            let (rest, _) = filter.feed(detokenizer.finish())
-            out.write(Data((rest + filter.flush()).utf8))
+            // --chat without --template: the model's own template, else MiniCPM's (this tool's
+            // namesake, and the format of the checkpoints a bare directory holds).
+            let chatTemplate = chat ? template?.template ?? languageModel.chatTemplate ?? MiniCPMChatTemplate() : nil
+            summary = try languageModel.generate(request, parameters: parameters, chatTemplate: chatTemplate) { piece in
+                out.write(Data(piece.utf8))
+                return .continue
+            }.summary
         } else {
+            let network = model.hasSuffix(".gguf") ? try MiniCPM(ggufFile: URL(fileURLWithPath: model))
+                                                   : try MiniCPM(directory: URL(fileURLWithPath: model))
             var first = true
-            summary = try network.generate(promptTokens: promptTokens, parameters: parameters) { id in
+            summary = try network.generate(promptTokens: promptIDs?.ids ?? [], parameters: parameters) { id in
                 out.write(Data((first ? "\(id)" : ",\(id)").utf8))
                 first = false
                 return .continue
@@ -137,5 +107,24 @@ struct GenerateCommand: ParsableCommand {
         out.write(Data(("\n" + String(format: "prompt %d tokens, prefill %.1f tokens/s; generated %d tokens, decode %.1f tokens/s; stop: %@",
                      summary.promptTokenCount, summary.prefillTokensPerSecond, summary.generatedTokenCount,
                      summary.decodeTokensPerSecond, "\(summary.stopReason)") + "\n").utf8))
+    }
+
+    /// The model with its tokenizer when the output is text: `--tokenizer` beside the weights, or a
+    /// GGUF file's own tokenizer and template for a text prompt; `nil` for ids in and ids out.
+    private func loadLanguageModel() throws -> LanguageModel? {
+        let url = URL(fileURLWithPath: model)
+        guard let tokenizer else {
+            return model.hasSuffix(".gguf") && prompt != nil ? try LanguageModel(ggufFile: url) : nil
+        }
+        let textTokenizer = try SentencePieceTokenizer(path: tokenizer)
+        let network = model.hasSuffix(".gguf") ? try MiniCPM(ggufFile: url) : try MiniCPM(directory: url)
+        let vocabularySize = network.configuration.vocabularySize
+        if textTokenizer.vocabularySize != vocabularySize {
+            // Fewer pieces than embedding rows is common (padding) and allowed; more is an error below.
+            FileHandle.standardError.write(Data(("warning: the tokenizer has \(textTokenizer.vocabularySize) pieces, " +
+                "the model \(vocabularySize) ids\n").utf8))
+        }
+        return try LanguageModel(model: network, tokenizer: textTokenizer, chatTemplate: nil,
+                                 name: url.deletingPathExtension().lastPathComponent)
     }
 }

@@ -2,22 +2,39 @@ import ArgumentParser
 import MiniCPMModel
 import TensorCore
 
-/// The sampling and threading options that `generate` and `chat` share.
-struct SamplingOptions: ParsableArguments {
-    @Option(help: "Sampling temperature; 0 picks the most likely token (greedy).")
-    var temperature: Float = 0
+/// A command that takes ``SamplingOptions``: it says what they default to.
+protocol SamplingDefaults {
+    /// The sampling values used for the options not given (`maxTokens` and stop ids are ignored).
+    static var defaultSampling: GenerateParameters { get }
+}
 
-    @Option(help: "Keep the smallest set of tokens whose probability adds up to at least P (1 disables).")
-    var topP: Double = 1
+/// The sampling and threading options that `generate` and `chat` share, with the defaults of the
+/// command `Command` (so `--help` shows each command's own).
+struct SamplingOptions<Command: SamplingDefaults>: ParsableArguments {
+    @Option(help: "Sampling temperature; 0 picks the most likely token (greedy).")
+    var temperature: Float = Command.defaultSampling.temperature
+
+    @Flag(help: "Pick the most likely token every time (the same as --temperature 0, which it overrides).")
+    var greedy = false
 
     @Option(help: "Keep the K most likely tokens (0 disables).")
-    var topK = 0
+    var topK: Int = Command.defaultSampling.topK
 
-    @Option(help: "Penalise tokens already in the context (1 disables).")
-    var repetitionPenalty: Float = 1
+    @Option(help: "Keep the smallest set of tokens whose probability adds up to at least P (1 disables).")
+    var topP: Double = Command.defaultSampling.topP
 
-    @Option(help: "Seed of the sampler.")
-    var seed: UInt64 = 0
+    @Option(help: "Keep the tokens at least P times as likely as the most likely one (0 disables).")
+    var minP: Double = Command.defaultSampling.minP
+
+    @Option(help: "Penalise tokens of the recent context: positive logits are divided by it, negative ones multiplied (1 disables).")
+    var repetitionPenalty: Float = Command.defaultSampling.repetitionPenalty
+
+    @Option(name: [.customLong("repetition-window"), .customLong("repeat-last-n")],
+            help: "How many of the most recent tokens the repetition penalty looks at (llama.cpp's --repeat-last-n).")
+    var repetitionWindow: Int = Command.defaultSampling.repetitionContextSize ?? 64
+
+    @Option(help: "Seed of the sampler: the same seed, prompt and options give the same text.")
+    var seed: UInt64 = Command.defaultSampling.seed
 
     @Option(help: "Threads for the kernels and OpenBLAS (default: all cores).")
     var threads: Int?
@@ -27,9 +44,23 @@ struct SamplingOptions: ParsableArguments {
         if let threads { Parallelism.threadCount = threads }
     }
 
-    /// The generation parameters these options describe.
+    /// The generation parameters these options describe (out-of-range values are reported by
+    /// generation, as a `GenerationError` naming the parameter).
     func parameters(maxTokens: Int) -> GenerateParameters {
-        GenerateParameters(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP,
-                           repetitionPenalty: repetitionPenalty, seed: seed)
+        GenerateParameters(maxTokens: maxTokens, temperature: greedy ? 0 : temperature, topK: topK, topP: topP,
+                           minP: minP, repetitionPenalty: repetitionPenalty,
+                           repetitionContextSize: repetitionWindow, seed: seed)
+    }
+
+    /// The sampling settings in one line, as `chat` reports them.
+    var summary: String {
+        let p = parameters(maxTokens: 0)
+        var parts = p.temperature == 0 ? ["greedy"] : [
+            "temperature \(p.temperature)", "top-k \(p.topK)", "top-p \(p.topP)", "min-p \(p.minP)", "seed \(p.seed)",
+        ]
+        if p.repetitionPenalty != 1 {
+            parts.append("repetition penalty \(p.repetitionPenalty) over the last \(repetitionWindow) tokens")
+        }
+        return parts.joined(separator: ", ")
     }
 }

@@ -21,6 +21,10 @@ public enum StopReason: Sendable, Hashable {
     case cancelled
     /// The cache reached its ``KVCache/maximumLength``: the last generated token cannot be fed back.
     case contextFull
+    /// The generated text reached this stop string (text generation of a ``LanguageModel`` only;
+    /// ``GeneratedText/text`` ends where it begins, while ``GenerationSummary/tokens`` holds every
+    /// token generated up to the one that completed it).
+    case stopString(String)
 }
 
 /// The outcome of one generation: the tokens, why it stopped, and how fast it went.

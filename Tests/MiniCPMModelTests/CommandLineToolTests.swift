@@ -1,6 +1,7 @@
 import Foundation
 import MiniCPMModel
 import TensorCore
+import Tokenizer
 import XCTest
 
 /// Runs the `minicpm` executable that `swift test` builds beside the test bundle.
@@ -77,13 +78,101 @@ final class CommandLineToolTests: XCTestCase {
     /// continuing the first's cache, then `/quit`.
     func testChatAnswersFromStandardInputAndKeepsTheConversation() throws {
         let model = try smolLM2URL()
-        let (status, output) = try run(["chat", "--model", model.path, "--max-tokens", "24"],
+        let (status, output) = try run(["chat", "--model", model.path, "--max-tokens", "24", "--greedy"],
                                        input: "What is the capital of France?\nAnd of Germany?\n/quit\nignored\n")
         XCTAssertEqual(status, 0, output)
         XCTAssertTrue(output.contains("The capital of France is Paris."), output)
         XCTAssertTrue(output.contains("Berlin"), output)
         XCTAssertTrue(output.contains("cached"), output)
         XCTAssertFalse(output.contains("ignored"), output)
+    }
+
+    /// The `(default: …)` that `--help` shows for each option, by option name (every long name of an
+    /// option with several gets it). An option's entry starts on a line indented by two spaces with
+    /// its names, and goes on over the lines indented further.
+    private func helpDefaults(_ command: String) throws -> [String: String] {
+        let (status, help) = try run([command, "--help"])
+        XCTAssertEqual(status, 0, help)
+        var entries: [(names: [String], text: String)] = []
+        for line in help.split(separator: "\n").map(String.init) {
+            if line.hasPrefix("  -") {
+                // The names end where the description begins, after a run of spaces.
+                let header = line.dropFirst(2).components(separatedBy: "  ").first ?? ""
+                let names = header.split(whereSeparator: { $0 == " " || $0 == "," })
+                    .filter { $0.hasPrefix("--") }.map { String($0.dropFirst(2)) }
+                entries.append((names, line))
+            } else if line.hasPrefix("   "), !entries.isEmpty {
+                entries[entries.count - 1].text += " " + line.trimmingCharacters(in: .whitespaces)
+            }
+        }
+        var defaults: [String: String] = [:]
+        for entry in entries {
+            guard let start = entry.text.range(of: "(default: "),
+                  let end = entry.text[start.upperBound...].firstIndex(of: ")") else { continue }
+            for name in entry.names { defaults[name] = String(entry.text[start.upperBound..<end]) }
+        }
+        return defaults
+    }
+
+    /// `chat` samples with llama.cpp's defaults; `generate` stays greedy; both take --min-p and the
+    /// repetition window.
+    func testChatDefaultsAreLlamaCppsAndGenerateIsGreedy() throws {
+        let chat = try helpDefaults("chat")
+        XCTAssertEqual(chat["temperature"], "0.8")
+        XCTAssertEqual(chat["top-k"], "40")
+        XCTAssertEqual(chat["top-p"], "0.95")
+        XCTAssertEqual(chat["min-p"], "0.05")
+        XCTAssertEqual(chat["repetition-penalty"], "1.0")
+        XCTAssertEqual(chat["repetition-window"], "64")
+        XCTAssertEqual(chat["repeat-last-n"], "64")
+        XCTAssertEqual(chat["seed"], "0")
+        XCTAssertEqual(chat["max-tokens"], "512")
+        let generate = try helpDefaults("generate")
+        XCTAssertEqual(generate["temperature"], "0.0")
+        XCTAssertEqual(generate["top-k"], "0")
+        XCTAssertEqual(generate["top-p"], "1.0")
+        XCTAssertEqual(generate["min-p"], "0.0")
+        XCTAssertEqual(generate["repetition-penalty"], "1.0")
+        XCTAssertEqual(generate["max-tokens"], "64")
+    }
+
+    /// On the real model: `chat` reports the sampling defaults it runs with, `--greedy` gives the
+    /// reference answer, and `generate` answers the same question in plain ChatML greedily,
+    /// streaming text from the file's own tokenizer.
+    func testChatSamplesByDefaultAndGreedyAndGenerateGiveTheReferenceAnswer() throws {
+        let model = try smolLM2URL()
+        let question = "What is the capital of France?"
+        let sampled = try run(["chat", "--model", model.path, "--prompt", question, "--max-tokens", "24"])
+        XCTAssertEqual(sampled.status, 0, sampled.output)
+        XCTAssertTrue(sampled.output.contains("Sampling: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, seed 0\n"),
+                      sampled.output)
+
+        let greedy = try run(["chat", "--model", model.path, "--prompt", question, "--max-tokens", "24", "--greedy"])
+        XCTAssertEqual(greedy.status, 0, greedy.output)
+        XCTAssertTrue(greedy.output.contains("Sampling: greedy\n"), greedy.output)
+        XCTAssertTrue(greedy.output.contains("The capital of France is Paris.\n"), greedy.output)
+
+        let generated = try run(["generate", "--model", model.path, "--prompt", question, "--chat",
+                                 "--template", "chatml", "--max-tokens", "24"])
+        XCTAssertEqual(generated.status, 0, generated.output)
+        let lines = generated.output.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "The capital of France is Paris.")
+        XCTAssertTrue(lines.last?.hasPrefix("prompt 16 tokens,") == true, generated.output)
+        XCTAssertTrue(generated.output.contains("generated 7 tokens,"), generated.output)
+        XCTAssertTrue(generated.output.contains("stop: stopToken(2)"), generated.output)
+    }
+
+    /// `generate` with a plain text prompt on the GGUF file: no BOS (SmolLM2's add_bos_token is
+    /// false), so the prompt is exactly the tokenizer's ids of the text.
+    func testGenerateContinuesPlainTextWithoutBOSForSmolLM2() throws {
+        let model = try smolLM2URL()
+        let text = "The capital of France is"
+        let expectedCount = try GGUFFile(contentsOf: model).makeTokenizer().encode(text).count
+        let (status, output) = try run(["generate", "--model", model.path, "--prompt", text, "--max-tokens", "4"])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.hasPrefix(" Paris."), output)
+        XCTAssertTrue(output.contains("prompt \(expectedCount) tokens,"), output)
+        XCTAssertTrue(output.contains("generated 4 tokens"), output)
     }
 
     func testChatNamesAMissingModel() throws {

@@ -148,7 +148,7 @@ final class GGUFTokenizerTests: XCTestCase {
     }
 
     func testLanguageModelNamesAMissingFile() {
-        XCTAssertThrowsError(try LanguageModel(ggufAt: URL(fileURLWithPath: "/nonexistent/model.gguf"))) { error in
+        XCTAssertThrowsError(try LanguageModel(ggufFile: URL(fileURLWithPath: "/nonexistent/model.gguf"))) { error in
             XCTAssertEqual(error as? LanguageModelError, .missingFile(path: "/nonexistent/model.gguf"))
             XCTAssertTrue("\(error)".contains("/nonexistent/model.gguf"))
         }

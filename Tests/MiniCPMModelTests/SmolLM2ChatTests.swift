@@ -12,7 +12,7 @@ final class SmolLM2ChatTests: XCTestCase {
 
     private func languageModel() throws -> LanguageModel {
         if let cached = Self.cached { return cached }
-        let loaded = try LanguageModel(ggufAt: try smolLM2URL())
+        let loaded = try LanguageModel(ggufFile: try smolLM2URL())
         Self.cached = loaded
         return loaded
     }
@@ -29,6 +29,65 @@ final class SmolLM2ChatTests: XCTestCase {
         let summary = try lm.model.generate(promptTokens: ids, parameters: parameters)
         XCTAssertEqual(try lm.tokenizer.decode(summary.tokens), "The capital of France is Paris.")
         XCTAssertEqual(summary.stopReason, .stopToken(2), "stops at <|im_end|>")
+    }
+
+    /// The same question through the one text-generation call: as a conversation in plain ChatML
+    /// (no system turn) it encodes to exactly the prompt above and answers with the same sentence,
+    /// streamed in pieces, stopping on `<|im_end|>`.
+    func testGenerateAnswersTheChatMLQuestionWithParis() throws {
+        let lm = try languageModel()
+        let raw = "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"
+        let conversation: LanguageModel.Prompt = .chat([.user("What is the capital of France?")])
+        let ids = try lm.promptTokens(for: conversation, chatTemplate: ChatMLTemplate())
+        XCTAssertEqual(ids, try lm.tokenizer.encode(raw))
+        XCTAssertEqual(try lm.promptTokens(for: .text(raw)), ids, "SmolLM2's add_bos_token is false: no BOS")
+
+        var pieces: [String] = []
+        let answer = try lm.generate(conversation, parameters: .greedy(maxTokens: 24), chatTemplate: ChatMLTemplate()) {
+            pieces.append($0)
+            return .continue
+        }
+        XCTAssertEqual(answer.text, "The capital of France is Paris.")
+        XCTAssertEqual(pieces.joined(), answer.text)
+        XCTAssertEqual(pieces.count, answer.summary.tokens.count, "one piece per token of plain ASCII text")
+        XCTAssertEqual(answer.summary.stopReason, .stopToken(2), "stops at <|im_end|>")
+        XCTAssertEqual(answer.summary.promptTokenCount, ids.count)
+    }
+
+    /// A stop string that begins inside one token (" is") and ends inside the next (" Paris"), on
+    /// the real vocabulary: the answer is cut before it and none of it is streamed.
+    func testAStopStringAcrossTokensCutsTheAnswer() throws {
+        let lm = try languageModel()
+        let conversation: LanguageModel.Prompt = .chat([.user("What is the capital of France?")])
+        let full = try lm.generate(conversation, parameters: .greedy(maxTokens: 24), chatTemplate: ChatMLTemplate())
+        let tokenTexts = try full.summary.tokens.map { try lm.tokenizer.decode([$0]) }
+        XCTAssertFalse(tokenTexts.contains { $0.contains("is Par") }, "\(tokenTexts): the stop string spans tokens")
+
+        var streamed = ""
+        let cut = try lm.generate(conversation, parameters: .greedy(maxTokens: 24), chatTemplate: ChatMLTemplate(),
+                                  stopStrings: ["is Par"]) { streamed += $0; return .continue }
+        XCTAssertEqual(cut.text, "The capital of France ")
+        XCTAssertEqual(streamed, cut.text)
+        XCTAssertEqual(cut.summary.stopReason, .stopString("is Par"))
+        XCTAssertEqual(cut.summary.tokens, Array(full.summary.tokens.prefix(cut.summary.tokens.count)))
+        XCTAssertLessThan(cut.summary.tokens.count, full.summary.tokens.count)
+    }
+
+    /// The stream form yields the same pieces and result as the callback form.
+    func testTextStreamAnswersLikeTheCallback() async throws {
+        let lm = try languageModel()
+        var text = ""
+        var finished: GeneratedText?
+        for try await event in lm.textStream(for: .chat([.user("What is the capital of France?")]),
+                                             parameters: .greedy(maxTokens: 24), chatTemplate: ChatMLTemplate()) {
+            switch event {
+            case let .text(piece): text += piece
+            case let .finished(result): finished = result
+            }
+        }
+        XCTAssertEqual(text, "The capital of France is Paris.")
+        XCTAssertEqual(finished?.text, text)
+        XCTAssertEqual(finished?.summary.stopReason, .stopToken(2))
     }
 
     /// The same question through the chat API: the recognised ChatML template (with SmolLM2's

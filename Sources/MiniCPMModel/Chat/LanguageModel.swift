@@ -5,10 +5,14 @@ import Tokenizer
 /// A model together with what it takes to talk to it: its tokenizer and chat template.
 ///
 /// ```swift
-/// let model = try LanguageModel(ggufAt: URL(fileURLWithPath: "SmolLM2-135M-Instruct.Q4_1.gguf"))
+/// let model = try LanguageModel(ggufFile: URL(fileURLWithPath: "SmolLM2-135M-Instruct.Q4_1.gguf"))
+/// try model.generate(.text("Once upon a time")) { print($0, terminator: ""); return .continue }
 /// let chat = try ChatSession(model)
 /// try chat.respond(to: "What is the capital of France?") { print($0, terminator: ""); return .continue }
 /// ```
+///
+/// ``generate(_:parameters:chatTemplate:stopStrings:cache:onText:)`` turns a prompt into streamed
+/// text; ``ChatSession`` keeps a conversation and its cache between turns.
 public struct LanguageModel: Sendable {
     /// The network.
     public var model: MiniCPM
@@ -39,7 +43,7 @@ public struct LanguageModel: Sendable {
     /// (recognised from `tokenizer.chat_template`; `nil` when absent or not recognised).
     ///
     /// - Throws: ``LanguageModelError`` naming the file, key or tensor at fault.
-    public init(ggufAt url: URL) throws(LanguageModelError) {
+    public init(ggufFile url: URL) throws(LanguageModelError) {
         guard FileManager.default.fileExists(atPath: url.path) else { throw .missingFile(path: url.path) }
         let file: GGUFFile
         do { file = try GGUFFile(contentsOf: url) } catch { throw .gguf(error) }
@@ -84,7 +88,10 @@ public struct LanguageModel: Sendable {
 
     /// The ids that end a reply: the tokenizer's EOS, the model configuration's EOS ids and the chat
     /// template's stop pieces (e.g. `<|im_end|>`), restricted to the vocabulary.
-    public var stopTokenIDs: Set<Int> {
+    public var stopTokenIDs: Set<Int> { stopTokenIDs(chatTemplate: chatTemplate) }
+
+    /// ``stopTokenIDs`` with the stop pieces of `chatTemplate` (none when `nil`).
+    func stopTokenIDs(chatTemplate: (any ChatTemplate)?) -> Set<Int> {
         var ids = Set(model.configuration.eosTokenIDs)
         if let eos = tokenizer.eosID { ids.insert(eos) }
         if let chatTemplate { ids.formUnion(chatTemplate.stopTokenIDs(tokenizer: tokenizer)) }

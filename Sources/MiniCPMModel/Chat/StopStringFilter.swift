@@ -7,9 +7,12 @@
 ///
 /// ```swift
 /// var filter = StopStringFilter(stopStrings: ["\nUser:"])
-/// filter.feed("Paris.\nUs")   // ("Paris.", false): "\nUs" is held back
-/// filter.feed("er: next")     // ("", true): the stop string is complete; the rest is dropped
+/// filter.feed("Paris.\nUs")   // ("Paris.", nil): "\nUs" is held back
+/// filter.feed("er: next")     // ("", "\nUser:"): the stop string is complete; the rest is dropped
 /// ```
+///
+/// ``LanguageModel/generate(_:parameters:chatTemplate:stopStrings:cache:onText:)`` runs generated
+/// text through one of these.
 public struct StopStringFilter: Sendable {
     /// The strings that end the text (empty strings are ignored).
     public let stopStrings: [String]
@@ -20,16 +23,17 @@ public struct StopStringFilter: Sendable {
         self.stopStrings = stopStrings.filter { !$0.isEmpty }
     }
 
-    /// Adds streamed text; returns the text that is final now and whether a stop string was reached
-    /// (then the returned text ends where the stop string began, and the filter starts over).
-    public mutating func feed(_ text: String) -> (text: String, stopped: Bool) {
-        guard !stopStrings.isEmpty else { return (text, false) }
+    /// Adds streamed text; returns the text that is final now and the stop string that was reached,
+    /// if any (then the returned text ends where that stop string began, and the filter starts over).
+    /// When several are reached, the one that begins first wins (the first listed on a tie).
+    public mutating func feed(_ text: String) -> (text: String, stopString: String?) {
+        guard !stopStrings.isEmpty else { return (text, nil) }
         pending += text
-        let matches = stopStrings.compactMap { pending.range(of: $0) }
-        if let first = matches.min(by: { $0.lowerBound < $1.lowerBound }) {
-            let out = String(pending[..<first.lowerBound])
+        let matches = stopStrings.compactMap { stop in pending.range(of: stop).map { (stop, $0) } }
+        if let first = matches.min(by: { $0.1.lowerBound < $1.1.lowerBound }) {
+            let out = String(pending[..<first.1.lowerBound])
             pending = ""
-            return (out, true)
+            return (out, first.0)
         }
         // Keep the longest tail that is a proper prefix of some stop string.
         var keep = 0
@@ -42,7 +46,7 @@ public struct StopStringFilter: Sendable {
         }
         let out = String(pending.dropLast(keep))
         pending = String(pending.suffix(keep))
-        return (out, false)
+        return (out, nil)
     }
 
     /// Returns the text still held back and starts over.
