@@ -19,7 +19,7 @@ final class TextGenerationTests: XCTestCase {
         let tokenizer = try SentencePieceTokenizer(contentsOf: url)
         let configuration = MiniCPMConfiguration(vocabularySize: tokenizer.vocabularySize, hiddenSize: 32,
                                                  intermediateSize: 64, layerCount: 1, attentionHeadCount: 2)
-        let model = MiniCPM(configuration: configuration, seed: 11)
+        let model = try MiniCPM(configuration: configuration, seed: 11)
         let loaded = try LanguageModel(model: model, tokenizer: tokenizer, chatTemplate: nil, name: "random-mistral")
         Self.cached = loaded
         return loaded
