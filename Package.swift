@@ -93,19 +93,24 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/minicpm"
         ),
+        // Timing, Markdown tables, JSON reports and machine description for the benchmark executables.
+        .target(
+            name: "BenchmarkSupport",
+            path: "Benchmarks/BenchmarkSupport"
+        ),
         .executableTarget(
             name: "MiniCPMBenchmarks",
-            dependencies: ["MiniCPMModel", "TensorCore", "CBLAS"],
+            dependencies: ["MiniCPMModel", "TensorCore", "CBLAS", "BenchmarkSupport"],
             path: "Benchmarks/MiniCPMBenchmarks"
         ),
         .executableTarget(
             name: "TokenizerBenchmarks",
-            dependencies: ["Tokenizer"],
+            dependencies: ["Tokenizer", "BenchmarkSupport"],
             path: "Benchmarks/TokenizerBenchmarks"
         ),
         .executableTarget(
             name: "TensorCoreBenchmarks",
-            dependencies: ["TensorCore", "CBLAS"],
+            dependencies: ["TensorCore", "CBLAS", "BenchmarkSupport"],
             path: "Benchmarks/TensorCoreBenchmarks"
         ),
     ]

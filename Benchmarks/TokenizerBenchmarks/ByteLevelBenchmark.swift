@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 import Tokenizer
 
@@ -65,7 +66,6 @@ for command in sys.stdin:
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let vocabulary = try decoder.decode(Vocabulary.self, from: Data(contentsOf: URL(fileURLWithPath: vocabularyPath)))
-        let clock = ContinuousClock()
         var start = clock.now
         let tokenizer = try ByteLevelBPETokenizer(
             tokens: vocabulary.tokens, tokenTypes: try [TokenType](ggufValues: vocabulary.tokenType),
@@ -141,10 +141,10 @@ for command in sys.stdin:
         func show(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "—" }
         print("\nByte-level BPE, SmolLM2 vocabulary (\(tokenizer.vocabularySize) tokens, \(vocabulary.merges.count) merges), "
               + "built in \(show(construction * 1000)) ms; \(tokenCount) tokens for the document")
-        print("| workload | Swift MB/s | Python tokenizers MB/s |")
-        print("| --- | ---: | ---: |")
-        print("| the whole text as one string | \(show(result.documentMBps)) | \(show(result.pythonDocumentMBps)) |")
-        print("| each line on its own, 1 thread | \(show(result.linesMBps)) | \(show(result.pythonLinesMBps)) |")
+        print(markdownTable(["workload", "Swift MB/s", "Python tokenizers MB/s"], [
+            ["the whole text as one string", show(result.documentMBps), show(result.pythonDocumentMBps)],
+            ["each line on its own, 1 thread", show(result.linesMBps), show(result.pythonLinesMBps)],
+        ], numeric: [1, 2]))
         print("decode all ids at once: \(show(result.decodeMTokensPerSecond)) M tokens/s; "
               + "streaming detokenizer: \(show(result.streamingMTokensPerSecond)) M tokens/s")
         return result
