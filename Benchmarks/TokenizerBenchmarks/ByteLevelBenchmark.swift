@@ -116,20 +116,7 @@ for command in sys.stdin:
         python?.stop()
 
         let ids = try tokenizer.encode(text)
-        var decodeTimes: [Double] = [], streamTimes: [Double] = []
-        for round in 0...rounds {
-            start = clock.now
-            let decoded = try tokenizer.decode(ids)
-            let decodeTime = seconds(clock.now - start)
-            start = clock.now
-            var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-            var streamed = ""
-            for id in ids { streamed += try detokenizer.append(id) }
-            streamed += detokenizer.finish()
-            let streamTime = seconds(clock.now - start)
-            precondition(streamed == decoded, "streamed text differs from decode")
-            if round > 0 { decodeTimes.append(decodeTime); streamTimes.append(streamTime) }
-        }
+        let (decodeTimes, streamTimes) = try decodeAndStreamTimes(tokenizer, ids: ids, rounds: rounds)
         func rate(_ key: String, _ size: Double) -> Double? { times[key].map { size / median($0) } }
         let result = Result(
             constructionSeconds: construction,

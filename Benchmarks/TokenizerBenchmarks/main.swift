@@ -208,20 +208,7 @@ print(markdownTable(
 
 // Decoding: all ids at once, and one id at a time through the streaming detokenizer.
 let documentIDs = try tokenizer.encode(text)
-var decodeTimes: [Double] = [], streamTimes: [Double] = []
-for round in 0...rounds {
-    var start = clock.now
-    let decoded = try tokenizer.decode(documentIDs)
-    let decodeTime = seconds(clock.now - start)
-    start = clock.now
-    var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-    var streamed = ""
-    for id in documentIDs { streamed += try detokenizer.append(id) }
-    streamed += detokenizer.finish()
-    let streamTime = seconds(clock.now - start)
-    precondition(streamed == decoded, "streamed text differs from decode")
-    if round > 0 { decodeTimes.append(decodeTime); streamTimes.append(streamTime) }
-}
+let (decodeTimes, streamTimes) = try decodeAndStreamTimes(tokenizer, ids: documentIDs, rounds: rounds)
 let tokenCount = Double(documentIDs.count)
 print("\ndecode all \(documentIDs.count) ids at once: \(f(tokenCount / median(decodeTimes) / 1e6, 2)) M tokens/s; "
       + "streaming detokenizer, one id at a time: \(f(tokenCount / median(streamTimes) / 1e6, 2)) M tokens/s "

@@ -52,7 +52,7 @@ public struct AdamW: EngineBackedOptimizer {
         self.schedule = schedule
         self.maxGradientNorm = maxGradientNorm
         self.engine = OptimizerEngine(algorithm: Self.algorithmName, bufferNames: Self.bufferNames, groups: groups)
-        do { try validateHyperparameters() } catch { preconditionFailure("AdamW: \(error)") }
+        requireValidHyperparameters()
     }
 
     /// An optimizer with a constant learning rate.

@@ -49,6 +49,13 @@ extension EngineBackedOptimizer {
                                    clipCoefficient: plan.clipCoefficient, updatedParameterCount: updated)
     }
 
+    /// Stops with a message naming the algorithm and the fault when a hyper-parameter given to an
+    /// initializer is out of range (the initializers' documented precondition; a step reports the
+    /// same fault as a typed error instead).
+    func requireValidHyperparameters() {
+        do { try validateHyperparameters() } catch { preconditionFailure("\(Self.algorithmName): \(error)") }
+    }
+
     public func save(to directory: URL) throws(OptimizerError) {
         try engine.save(to: directory, hyperparameters: hyperparameters, maxGradientNorm: maxGradientNorm)
     }

@@ -49,7 +49,7 @@ public struct SGD: EngineBackedOptimizer {
         self.schedule = schedule
         self.maxGradientNorm = maxGradientNorm
         self.engine = OptimizerEngine(algorithm: Self.algorithmName, bufferNames: Self.bufferNames, groups: groups)
-        do { try validateHyperparameters() } catch { preconditionFailure("SGD: \(error)") }
+        requireValidHyperparameters()
     }
 
     /// An optimizer with a constant learning rate.
