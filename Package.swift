@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "MiniCPMModel", targets: ["MiniCPMModel"]),
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
+        .library(name: "Charts", targets: ["Charts"]),
         .library(name: "Schedulers", targets: ["Schedulers"]),
         .library(name: "Optimizers", targets: ["Optimizers"]),
     ],
@@ -41,8 +42,13 @@ let package = Package(
             name: "Tokenizer",
             dependencies: ["CSentencePiece"]
         ),
+        // SVG line charts and CSV export; imports nothing, so every layer above can draw figures.
         .target(
-            name: "Schedulers"
+            name: "Charts"
+        ),
+        .target(
+            name: "Schedulers",
+            dependencies: ["Charts"]
         ),
         .target(
             name: "Optimizers",
@@ -54,17 +60,21 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "ChartsTests",
+            dependencies: ["Charts"]
+        ),
+        .testTarget(
             name: "SchedulersTests",
-            dependencies: ["Schedulers"]
+            dependencies: ["Schedulers", "Charts"]
         ),
         .testTarget(
             name: "OptimizersTests",
-            dependencies: ["Optimizers", "MiniCPMModel"],
+            dependencies: ["Optimizers", "MiniCPMModel", "Schedulers", "TensorCore"],
             exclude: ["Reference"]
         ),
         .testTarget(
             name: "MiniCPMModelTests",
-            dependencies: ["MiniCPMModel", "Tokenizer"],
+            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -79,22 +89,28 @@ let package = Package(
         ),
         .executableTarget(
             name: "minicpm",
-            dependencies: ["MiniCPMModel", "Tokenizer", "Schedulers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Charts",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/minicpm"
+        ),
+        // Timing, Markdown tables, JSON reports and machine description for the benchmark executables.
+        .target(
+            name: "BenchmarkSupport",
+            path: "Benchmarks/BenchmarkSupport"
         ),
         .executableTarget(
             name: "MiniCPMBenchmarks",
-            dependencies: ["MiniCPMModel", "CBLAS"],
+            dependencies: ["MiniCPMModel", "TensorCore", "CBLAS", "BenchmarkSupport"],
             path: "Benchmarks/MiniCPMBenchmarks"
         ),
         .executableTarget(
             name: "TokenizerBenchmarks",
-            dependencies: ["Tokenizer"],
+            dependencies: ["Tokenizer", "BenchmarkSupport"],
             path: "Benchmarks/TokenizerBenchmarks"
         ),
         .executableTarget(
             name: "TensorCoreBenchmarks",
-            dependencies: ["TensorCore", "CBLAS"],
+            dependencies: ["TensorCore", "CBLAS", "BenchmarkSupport"],
             path: "Benchmarks/TensorCoreBenchmarks"
         ),
     ]

@@ -1,5 +1,11 @@
+import BenchmarkSupport
 import MiniCPMModel
 import TensorCore
+
+/// Consumes a tensor: reads its first and last element, so the work that made it cannot be dropped.
+@inline(never) func blackHole(_ t: Tensor) {
+    t.withUnsafeBufferPointer { blackHole($0) }
+}
 
 /// The index of the largest logit (greedy decoding).
 func argmax(_ logits: Tensor) -> Int {

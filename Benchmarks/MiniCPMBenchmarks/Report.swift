@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 
 /// Decode or prefill throughput at one thread count, with its ceiling and anchor.

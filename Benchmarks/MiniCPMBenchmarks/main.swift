@@ -10,6 +10,8 @@
 // Prints a Markdown table, a per-operation time breakdown, the decode memory check, then the JSON
 // document (also written to PATH with --json). Progress goes to standard error.
 
+import BenchmarkSupport
+import CBLAS
 import Foundation
 import MiniCPMModel
 import TensorCore
@@ -112,7 +114,7 @@ if let experiment = options.experiment {
 }
 
 let started = clock.now
-let machine = machineInfo()
+let machine = MachineInfo.current(openBLASConfig: openblas_get_config(), openBLASCore: openblas_get_corename())
 print("MiniCPM benchmarks on \(machine.cpuModel), \(machine.logicalCores) logical cores; OpenBLAS \(machine.openBLASConfig)")
 print("load average at start: \(machine.loadAverageAtStart)\n")
 
@@ -262,11 +264,4 @@ let report = BenchmarkReport(
     modelBytes: costs.modelBytes, modelBuildSeconds: buildSeconds, weightPages: BenchmarkModel.pages.rawValue,
     hugePageBytesAfterBuild: hugePagesAfterBuild,
     results: results, breakdowns: breakdowns, memory: memoryChecks, totalSeconds: totalSeconds)
-let encoder = JSONEncoder()
-encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-let json = try encoder.encode(report)
-print(String(decoding: json, as: UTF8.self))
-if let path = options.jsonPath {
-    try json.write(to: URL(fileURLWithPath: path))
-    progress("wrote \(path)")
-}
+try emitJSONReport(report, printing: true, to: options.jsonPath)

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import CBLAS
 import Foundation
 import TensorCore

@@ -6,6 +6,8 @@
 //
 // Prints a Markdown table, then the JSON document (also written to PATH with --json).
 
+import BenchmarkSupport
+import CBLAS
 import Foundation
 import TensorCore
 
@@ -36,9 +38,8 @@ while let arg = arguments.popFirst() {
     }
 }
 
-let clock = ContinuousClock()
 let started = clock.now
-let machine = machineInfo()
+let machine = MachineInfo.current(openBLASConfig: openblas_get_config(), openBLASCore: openblas_get_corename())
 print("TensorCore benchmarks on \(machine.cpuModel), \(machine.logicalCores) logical cores; OpenBLAS \(machine.openBLASConfig)")
 print("Each row: warm-up, then interleaved runs with its baseline (≥ \(plan.minimumRounds) runs, ≥ \(plan.budgetSeconds) s); median (best).\n")
 
@@ -51,8 +52,7 @@ for threads in threadCounts {
     }
     results += elementwiseBenchmarks(threads: threads, plan: plan, rng: &rng, selected: selected)
 }
-let elapsed = clock.now - started
-let totalSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+let totalSeconds = secondsSince(started)
 
 print(table(results))
 for r in results where r.note != nil { print("  \(r.name) \(r.shape) @\(r.threads): \(r.note!)") }
@@ -62,12 +62,5 @@ let formatter = ISO8601DateFormatter()
 let report = BenchmarkReport(date: formatter.string(from: Date()),
                              command: CommandLine.arguments.joined(separator: " "),
                              machine: machine, results: results, totalSeconds: totalSeconds)
-let encoder = JSONEncoder()
-encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-let json = try encoder.encode(report)
-print(String(decoding: json, as: UTF8.self))
-if let jsonPath {
-    try json.write(to: URL(fileURLWithPath: jsonPath), options: .atomic)
-    print("\nwrote \(jsonPath)")
-}
+try emitJSONReport(report, printing: true, to: jsonPath)
 blackHole(blackHoleSink)

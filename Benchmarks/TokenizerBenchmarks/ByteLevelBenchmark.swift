@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 import Tokenizer
 
@@ -65,7 +66,6 @@ for command in sys.stdin:
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let vocabulary = try decoder.decode(Vocabulary.self, from: Data(contentsOf: URL(fileURLWithPath: vocabularyPath)))
-        let clock = ContinuousClock()
         var start = clock.now
         let tokenizer = try ByteLevelBPETokenizer(
             tokens: vocabulary.tokens, tokenTypes: try [TokenType](ggufValues: vocabulary.tokenType),
@@ -116,20 +116,7 @@ for command in sys.stdin:
         python?.stop()
 
         let ids = try tokenizer.encode(text)
-        var decodeTimes: [Double] = [], streamTimes: [Double] = []
-        for round in 0...rounds {
-            start = clock.now
-            let decoded = try tokenizer.decode(ids)
-            let decodeTime = seconds(clock.now - start)
-            start = clock.now
-            var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-            var streamed = ""
-            for id in ids { streamed += try detokenizer.append(id) }
-            streamed += detokenizer.finish()
-            let streamTime = seconds(clock.now - start)
-            precondition(streamed == decoded, "streamed text differs from decode")
-            if round > 0 { decodeTimes.append(decodeTime); streamTimes.append(streamTime) }
-        }
+        let (decodeTimes, streamTimes) = try decodeAndStreamTimes(tokenizer, ids: ids, rounds: rounds)
         func rate(_ key: String, _ size: Double) -> Double? { times[key].map { size / median($0) } }
         let result = Result(
             constructionSeconds: construction,
@@ -141,10 +128,10 @@ for command in sys.stdin:
         func show(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "—" }
         print("\nByte-level BPE, SmolLM2 vocabulary (\(tokenizer.vocabularySize) tokens, \(vocabulary.merges.count) merges), "
               + "built in \(show(construction * 1000)) ms; \(tokenCount) tokens for the document")
-        print("| workload | Swift MB/s | Python tokenizers MB/s |")
-        print("| --- | ---: | ---: |")
-        print("| the whole text as one string | \(show(result.documentMBps)) | \(show(result.pythonDocumentMBps)) |")
-        print("| each line on its own, 1 thread | \(show(result.linesMBps)) | \(show(result.pythonLinesMBps)) |")
+        print(markdownTable(["workload", "Swift MB/s", "Python tokenizers MB/s"], [
+            ["the whole text as one string", show(result.documentMBps), show(result.pythonDocumentMBps)],
+            ["each line on its own, 1 thread", show(result.linesMBps), show(result.pythonLinesMBps)],
+        ], numeric: [1, 2]))
         print("decode all ids at once: \(show(result.decodeMTokensPerSecond)) M tokens/s; "
               + "streaming detokenizer: \(show(result.streamingMTokensPerSecond)) M tokens/s")
         return result

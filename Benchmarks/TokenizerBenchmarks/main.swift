@@ -12,6 +12,7 @@
 // golden test strings repeated. The Python side needs `python3 -m pip install sentencepiece` (and
 // `tokenizers` for the byte-level rows; without it they are Swift only).
 
+import BenchmarkSupport
 import Foundation
 import Tokenizer
 
@@ -87,13 +88,6 @@ defer { try? FileManager.default.removeItem(at: sliceURL) }
 
 // MARK: Measurement
 
-let clock = ContinuousClock()
-func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
-func median(_ xs: [Double]) -> Double {
-    let s = xs.sorted()
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-}
-
 /// CPU time of the whole process (all threads), in seconds.
 func processCPUSeconds() -> Double {
     var t = timespec()
@@ -105,7 +99,6 @@ func processCPUSeconds() -> Double {
 /// both sides did the same work).
 func swiftRun(_ workload: String, tokenizer: SentencePieceTokenizer, text: String,
               lines: [String]) throws -> PythonBaseline.Measurement {
-    let clock = ContinuousClock()
     let start = clock.now
     let startCPU = processCPUSeconds()
     var tokens = 0, sum = 0
@@ -201,33 +194,21 @@ for (workload, description, size) in workloads {
 }
 baseline?.stop()
 
-func f(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
-print("| workload | tokens | Swift MB/s | Python MB/s | Swift / Python | Swift MB/CPU-s | Python MB/CPU-s | Swift / Python (CPU) |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-for row in rows {
-    let py = row.pythonMedianMBps.map { "\(f($0)) (\(f(row.pythonBestMBps!)))" } ?? "—"
-    let ratio = row.ratioOfMedians.map { f($0) } ?? "—"
-    let pyCPU = row.pythonMBPerCPUSecond.map { f($0) } ?? "—"
-    let cpuRatio = row.cpuRatio.map { f($0) } ?? "—"
-    print("| \(row.description) | \(row.tokens) | \(f(row.swiftMedianMBps)) (\(f(row.swiftBestMBps))) | \(py) | \(ratio) | \(f(row.swiftMBPerCPUSecond)) | \(pyCPU) | \(cpuRatio) |")
-}
+func f(_ x: Double, _ digits: Int = 2) -> String { format(x, digits) }
+print(markdownTable(
+    ["workload", "tokens", "Swift MB/s", "Python MB/s", "Swift / Python", "Swift MB/CPU-s", "Python MB/CPU-s",
+     "Swift / Python (CPU)"],
+    rows.map { row in
+        [row.description, "\(row.tokens)", "\(f(row.swiftMedianMBps)) (\(f(row.swiftBestMBps)))",
+         row.pythonMedianMBps.map { "\(f($0)) (\(f(row.pythonBestMBps!)))" } ?? "—",
+         row.ratioOfMedians.map { f($0) } ?? "—", f(row.swiftMBPerCPUSecond),
+         row.pythonMBPerCPUSecond.map { f($0) } ?? "—", row.cpuRatio.map { f($0) } ?? "—"]
+    },
+    numeric: Set(1...7)))
 
 // Decoding: all ids at once, and one id at a time through the streaming detokenizer.
 let documentIDs = try tokenizer.encode(text)
-var decodeTimes: [Double] = [], streamTimes: [Double] = []
-for round in 0...rounds {
-    var start = clock.now
-    let decoded = try tokenizer.decode(documentIDs)
-    let decodeTime = seconds(clock.now - start)
-    start = clock.now
-    var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-    var streamed = ""
-    for id in documentIDs { streamed += try detokenizer.append(id) }
-    streamed += detokenizer.finish()
-    let streamTime = seconds(clock.now - start)
-    precondition(streamed == decoded, "streamed text differs from decode")
-    if round > 0 { decodeTimes.append(decodeTime); streamTimes.append(streamTime) }
-}
+let (decodeTimes, streamTimes) = try decodeAndStreamTimes(tokenizer, ids: documentIDs, rounds: rounds)
 let tokenCount = Double(documentIDs.count)
 print("\ndecode all \(documentIDs.count) ids at once: \(f(tokenCount / median(decodeTimes) / 1e6, 2)) M tokens/s; "
       + "streaming detokenizer, one id at a time: \(f(tokenCount / median(streamTimes) / 1e6, 2)) M tokens/s "
@@ -313,8 +294,5 @@ if let jsonPath {
                         decodeMTokensPerSecond: tokenCount / median(decodeTimes) / 1e6,
                         streamingMTokensPerSecond: tokenCount / median(streamTimes) / 1e6,
                         compressionTable: compressionTable, byteLevel: byteLevel)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(report).write(to: URL(fileURLWithPath: jsonPath))
-    print("\nwrote \(jsonPath)")
+    try emitJSONReport(report, printing: false, to: jsonPath)
 }

@@ -52,7 +52,7 @@ public struct AdamW: EngineBackedOptimizer {
         self.schedule = schedule
         self.maxGradientNorm = maxGradientNorm
         self.engine = OptimizerEngine(algorithm: Self.algorithmName, bufferNames: Self.bufferNames, groups: groups)
-        do { try validateHyperparameters() } catch { preconditionFailure("AdamW: \(error)") }
+        requireValidHyperparameters()
     }
 
     /// An optimizer with a constant learning rate.
@@ -63,35 +63,20 @@ public struct AdamW: EngineBackedOptimizer {
                   beta2: beta2, epsilon: epsilon, maxGradientNorm: maxGradientNorm)
     }
 
-    public var groups: ParameterGroups {
-        get { engine.groups }
-        set {
-            precondition(newValue.hasSameLayout(as: engine.groups),
-                         "AdamW: the group layout is fixed; only hyper-parameters may change")
-            engine.groups = newValue
-        }
-    }
-
-    public var stepCount: Int { engine.stepCount }
-
     @discardableResult
     public mutating func step<Parameters: ParameterContainer>(_ parameters: inout Parameters,
                                                           clearingGradients: Bool) throws(OptimizerError) -> OptimizerStepReport {
-        try validateHyperparameters()
-        let plan = try engine.prepare(parameters, schedule: schedule, maxGradientNorm: maxGradientNorm)
-        let step = engine.stepCount
         let beta1 = beta1, beta2 = beta2, epsilon = epsilon
-        let gradientScale = Float(plan.clipCoefficient)
-        let updated = engine.update(&parameters, clearingGradients: clearingGradients) { group, state, shape, p, g in
+        return try performStep(&parameters, clearingGradients: clearingGradients) { plan, group, state, shape, p, g in
             if state == nil { state = ParameterState(shape: shape, bufferCount: 2) }
             state!.makeBuffersUnique()
             state!.updateCount += 1
             let t = Double(state!.updateCount)
-            let lr = plan.learningRate * group.learningRateMultiplier
+            let lr = plan.learningRate(for: group)
             let biasCorrection1 = 1 - pow(beta1, t)
             let biasCorrection2 = 1 - pow(beta2, t)
             let coefficients = AdamWCoefficients(
-                gradientScale: gradientScale,
+                gradientScale: plan.gradientScale,
                 decay: Float(1 - lr * group.weightDecay),
                 averagingWeight: Float(1 - beta1),
                 beta2: Float(beta2),
@@ -104,8 +89,6 @@ public struct AdamW: EngineBackedOptimizer {
                                 secondMoment: state!.buffers[1].elements.baseAddress!,
                                 coefficients)
         }
-        return OptimizerStepReport(step: step, learningRate: plan.learningRate, gradientNorm: plan.gradientNorm,
-                                   clipCoefficient: plan.clipCoefficient, updatedParameterCount: updated)
     }
 
     // MARK: Hyper-parameters

@@ -33,6 +33,15 @@ struct OptimizerEngine: Sendable {
         var gradientNorm: Double
         var clipCoefficient: Double
         var gradientCount: Int
+
+        /// The factor every gradient element is multiplied by (the clip coefficient, as the kernels
+        /// take it).
+        var gradientScale: Float { Float(clipCoefficient) }
+
+        /// The learning rate of `group` at this step: the schedule's rate times its multiplier.
+        func learningRate(for group: ParameterGroup) -> Double {
+            learningRate * group.learningRateMultiplier
+        }
     }
 
     /// The read-only pass: validation, learning rate, global gradient norm and clipping factor.

@@ -49,7 +49,7 @@ public struct SGD: EngineBackedOptimizer {
         self.schedule = schedule
         self.maxGradientNorm = maxGradientNorm
         self.engine = OptimizerEngine(algorithm: Self.algorithmName, bufferNames: Self.bufferNames, groups: groups)
-        do { try validateHyperparameters() } catch { preconditionFailure("SGD: \(error)") }
+        requireValidHyperparameters()
     }
 
     /// An optimizer with a constant learning rate.
@@ -60,26 +60,11 @@ public struct SGD: EngineBackedOptimizer {
                   dampening: dampening, nesterov: nesterov, maxGradientNorm: maxGradientNorm)
     }
 
-    public var groups: ParameterGroups {
-        get { engine.groups }
-        set {
-            precondition(newValue.hasSameLayout(as: engine.groups),
-                         "SGD: the group layout is fixed; only hyper-parameters may change")
-            engine.groups = newValue
-        }
-    }
-
-    public var stepCount: Int { engine.stepCount }
-
     @discardableResult
     public mutating func step<Parameters: ParameterContainer>(_ parameters: inout Parameters,
                                                           clearingGradients: Bool) throws(OptimizerError) -> OptimizerStepReport {
-        try validateHyperparameters()
-        let plan = try engine.prepare(parameters, schedule: schedule, maxGradientNorm: maxGradientNorm)
-        let step = engine.stepCount
         let momentum = momentum, dampening = dampening, nesterov = nesterov
-        let gradientScale = Float(plan.clipCoefficient)
-        let updated = engine.update(&parameters, clearingGradients: clearingGradients) { group, state, shape, p, g in
+        return try performStep(&parameters, clearingGradients: clearingGradients) { plan, group, state, shape, p, g in
             if state == nil { state = ParameterState(shape: shape, bufferCount: 0) }
             state!.updateCount += 1
             var firstUpdate = false
@@ -92,19 +77,17 @@ public struct SGD: EngineBackedOptimizer {
                 }
             }
             let coefficients = SGDCoefficients(
-                gradientScale: gradientScale,
+                gradientScale: plan.gradientScale,
                 weightDecay: Float(group.weightDecay),
                 momentum: Float(momentum),
                 dampeningComplement: Float(1 - dampening),
                 nesterov: nesterov,
                 firstUpdate: firstUpdate,
-                negativeLearningRate: Float(-(plan.learningRate * group.learningRateMultiplier)))
+                negativeLearningRate: Float(-plan.learningRate(for: group)))
             UpdateKernels.sgd(parameter: p, gradient: g,
                               momentumBuffer: momentum != 0 ? state!.buffers[0].elements.baseAddress! : nil,
                               coefficients)
         }
-        return OptimizerStepReport(step: step, learningRate: plan.learningRate, gradientNorm: plan.gradientNorm,
-                                   clipCoefficient: plan.clipCoefficient, updatedParameterCount: updated)
     }
 
     // MARK: Hyper-parameters

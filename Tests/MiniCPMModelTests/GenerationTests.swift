@@ -199,24 +199,58 @@ final class GenerationTests: XCTestCase {
         return tokens
     }
 
-    func testStreamStopsWhenAbandoned() async throws {
+    /// Streams up to 1000 greedy tokens with the third selection held until `consume` (which stops
+    /// consuming after two tokens) has returned, then lets it finish and waits for the generation to
+    /// end. Generation must stop right after that third token: exactly three selections, and the
+    /// cache holds the prompt and the two tokens fed back. A generator that ignored the stop would
+    /// go on to 1000 selections.
+    func assertStreamStopsAfterTwoTokens(
+        _ consume: @escaping @Sendable (AsyncThrowingStream<GenerationEvent, any Error>) async throws -> [Int],
+        file: StaticString = #filePath, line: UInt = #line
+    ) async throws {
         let cache = KVCache(configuration: model.configuration)
-        var received = 0
-        for try await event in model.tokens(promptTokens: prompt, parameters: greedyParameters(1000), cache: cache) {
-            if case .token = event { received += 1 }
-            if received == 2 { break }
+        let probe = SelectionProbe()
+        let received: [Int]
+        do {
+            let stream = model.tokens(promptTokens: prompt, parameters: greedyParameters(1000),
+                                      sampler: Sampler(selector: GatedSelector(probe: probe, holding: 3)), cache: cache)
+            received = try await consume(stream)
         }
-        // Generation winds down after the stream is dropped; wait for it without touching the cache
-        // in between (the stream owns it until then).
-        let deadline = Date().addingTimeInterval(30)
-        var settled = -1
-        while Date() < deadline {
-            try await Task.sleep(nanoseconds: 50_000_000)
-            let length = cache.length
-            if length == settled { break }
-            settled = length
+        probe.gate.signal()
+        // The selector goes when the generation task ends; the cache is not touched before then.
+        let ended = try await probe.waitUntilReleased()
+        XCTAssertTrue(ended, "generation did not end within 30 s", file: file, line: line)
+        XCTAssertEqual(received, Array(greedy[..<2]), file: file, line: line)
+        XCTAssertEqual(probe.selections, 3, "generation went on after the stream was given up", file: file, line: line)
+        XCTAssertEqual(cache.length, prompt.count + 2, "the prompt and the two tokens fed back", file: file, line: line)
+        if cache.length == prompt.count + 2 {
+            XCTAssertEqual(cache.tokens, prompt + greedy[..<2], file: file, line: line)
         }
-        XCTAssertLessThan(cache.length, prompt.count + 1000, "generation stopped early")
+    }
+
+    func testStreamStopsWhenAbandoned() async throws {
+        try await assertStreamStopsAfterTwoTokens { stream in
+            var ids: [Int] = []
+            for try await event in stream {
+                if case .token(let id) = event { ids.append(id) }
+                if ids.count == 2 { break }
+            }
+            return ids
+        }
+    }
+
+    func testStreamStopsWhenTheConsumingTaskIsCancelled() async throws {
+        try await assertStreamStopsAfterTwoTokens { stream in
+            let consumer = Task {
+                var ids: [Int] = []
+                for try await event in stream {
+                    if case .token(let id) = event { ids.append(id) }
+                    if ids.count == 2 { withUnsafeCurrentTask { $0?.cancel() } }
+                }
+                return ids
+            }
+            return try await consumer.value
+        }
     }
 
     func testStreamThrowsValidationErrors() async {

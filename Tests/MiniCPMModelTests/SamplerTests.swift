@@ -232,12 +232,27 @@ final class SamplerTests: XCTestCase {
         let survivors = kept(processed)
         XCTAssertGreaterThanOrEqual(survivors.count, 1)
         XCTAssertLessThanOrEqual(survivors.count, 40)
+        // The survivors are among the 40 best after the penalty (Hugging Face's rule, written out
+        // here: positive logits of seen tokens divided by 1.1, negative ones multiplied), and the best
+        // one always survives.
+        let penalized = logits.indices.map { i -> Float in
+            guard i < 100 else { return logits[i] }
+            return logits[i] > 0 ? logits[i] / 1.1 : logits[i] * 1.1
+        }
+        let ranked = penalized.indices.sorted { (penalized[$0], -$0) > (penalized[$1], -$1) }
+        XCTAssertTrue(Set(survivors).isSubset(of: Set(ranked.prefix(40))), "survivors \(survivors)")
+        XCTAssertTrue(survivors.contains(ranked[0]))
         let token = sampler.nextToken(logits: logits, history: Array(0..<100), using: &rng)
         XCTAssertTrue(survivors.contains(token))
-        // Top-p alone over the whole vocabulary.
-        XCTAssertFalse(processed.isEmpty)
+        // Top-p alone over the whole vocabulary: the most likely tokens whose probabilities first
+        // reach 0.5 together (without the least of them they stay below).
         let nucleus = kept(self.processed(TopP(0.5), logits))
         XCTAssertGreaterThan(nucleus.count, 1)
+        let maximum = Double(logits.max()!)
+        let total = logits.reduce(0.0) { $0 + exp(Double($1) - maximum) }
+        let mass = nucleus.map { exp(Double(logits[$0]) - maximum) / total }
+        XCTAssertGreaterThanOrEqual(mass.reduce(0, +), 0.5 - 1e-4)
+        XCTAssertLessThan(mass.reduce(0, +) - mass.min()!, 0.5 + 1e-4)
     }
 
     // MARK: Validation

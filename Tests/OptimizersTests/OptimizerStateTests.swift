@@ -72,6 +72,8 @@ final class OptimizerStateTests: XCTestCase {
     }
 
     func assertBitIdentical(_ a: MiniCPM, _ b: MiniCPM, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertFalse(a.namedParameters.isEmpty, file: file, line: line)
+        XCTAssertEqual(a.namedParameters.map(\.name), b.namedParameters.map(\.name), file: file, line: line)
         for ((name, x), (_, y)) in zip(a.namedParameters, b.namedParameters) {
             XCTAssertEqual(x.scalars.map(\.bitPattern), y.scalars.map(\.bitPattern), name, file: file, line: line)
         }

@@ -48,11 +48,4 @@ final class BatchSizeTests: XCTestCase {
         XCTAssertGreaterThan(law.optimalBatchSize(forLoss: 2.0), law.optimalBatchSize(forLoss: 3.0),
                              "lower loss wants a larger batch")
     }
-
-    func testBatchSizesSampleIntoASeries() {
-        let batch = SteppedBatchSize(initialTokens: 2_000_000, changes: [.init(step: 5, tokens: 4_000_000)])
-        let series = ChartSeries(batchSizes: batch, steps: 0..<10)
-        XCTAssertEqual(series.name, "batch_size")
-        XCTAssertEqual(series.points.map(\.y), [2e6, 2e6, 2e6, 2e6, 2e6, 4e6, 4e6, 4e6, 4e6, 4e6])
-    }
 }

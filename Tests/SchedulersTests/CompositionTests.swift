@@ -69,7 +69,12 @@ final class CompositionTests: XCTestCase {
             XCTAssertEqual(erased.learningRate(atStep: step), wsd.learningRate(atStep: step))
             XCTAssertEqual(doubleErased.learningRate(atStep: step), wsd.learningRate(atStep: step))
         }
-        let schedules: [any LearningRateSchedule] = [wsd, CosineLoopSchedule(peak: 1, endStep: 10), erased]
-        XCTAssertEqual(schedules.count, 3)
+        // Schedules of different types chosen at run time and erased keep their own rates.
+        let schedules: [any LearningRateSchedule] = [wsd, ConstantSchedule(learningRate: 0.3), erased]
+        let rates = schedules.map { AnyLearningRateSchedule($0).learningRate(atStep: 125) }
+        XCTAssertEqual(rates.count, 3)
+        assertClose(rates[0], 0.005, "halfway through the 50-step cosine decay")
+        XCTAssertEqual(rates[1], 0.3)
+        assertClose(rates[2], 0.005, "an erased schedule erased again")
     }
 }

@@ -24,12 +24,15 @@ final class DecayFunctionTests: XCTestCase {
     }
 
     func testReachAndHoldTheFloorAtTheirDuration() {
+        var checked = 0
         for decay in decays {
             guard let duration = decay.duration else { continue }
+            checked += 1
             let final = decay.factor(afterDecaySteps: duration)
             XCTAssertEqual(decay.factor(afterDecaySteps: duration + 1_000), final, "\(decay)")
             XCTAssertGreaterThan(decay.factor(afterDecaySteps: duration - 1), final, "\(decay) settles exactly at its duration")
         }
+        XCTAssertEqual(checked, 7, "every decay but the unfloored exponential has a duration")
         XCTAssertNil(ExponentialDecay(halfLife: 50).duration)
         XCTAssertEqual(ExponentialDecay(halfLife: 50, floor: 0.125).duration, 150)
         XCTAssertEqual(LinearDecay(steps: 200).duration, 200)

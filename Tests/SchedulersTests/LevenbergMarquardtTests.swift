@@ -33,6 +33,7 @@ final class LevenbergMarquardtTests: XCTestCase {
         let residuals: ([Double]) -> [Double] = { p in [p[0] * p[1], exp(p[2]) - p[0], sin(p[1]) * p[2]] }
         let numeric = finiteDifferenceJacobian(p, residuals: residuals)
         let analytic = [[p[1], p[0], 0], [-1, 0, exp(p[2])], [0, cos(p[1]) * p[2], sin(p[1])]]
+        XCTAssertEqual(numeric.map(\.count), [3, 3, 3], "one row per residual, one column per parameter")
         for (rowN, rowA) in zip(numeric, analytic) {
             for (n, a) in zip(rowN, rowA) { XCTAssertEqual(n, a, accuracy: 1e-8) }
         }

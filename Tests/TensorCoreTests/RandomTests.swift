@@ -132,14 +132,30 @@ final class RandomTests: XCTestCase {
         XCTAssertNotEqual(j, a)
     }
 
+    /// The generator drives the standard library's `random(in:using:)`: the draws are reproducible,
+    /// depend on the seed, and cover the range (a generator stuck on one value, or not consulted,
+    /// fails). The range itself is the standard library's promise, not checked here.
     func testStandardLibraryInterop() {
-        var g = SeededRandom(seed: 3)
-        for _ in 0..<1000 {
-            let i = Int.random(in: 0..<10, using: &g)
-            XCTAssert((0..<10).contains(i))
-            let f = Float.random(in: -1...1, using: &g)
-            XCTAssert((-1...1).contains(f))
+        func draws(_ seed: UInt64) -> (ints: [Int], floats: [Float]) {
+            var g = SeededRandom(seed: seed)
+            var ints: [Int] = [], floats: [Float] = []
+            for _ in 0..<1000 {
+                ints.append(Int.random(in: 0..<10, using: &g))
+                floats.append(Float.random(in: -1...1, using: &g))
+            }
+            return (ints, floats)
         }
+        let a = draws(3)
+        XCTAssertEqual(a.ints, draws(3).ints)
+        XCTAssertEqual(a.floats, draws(3).floats)
+        XCTAssertNotEqual(a.ints, draws(4).ints)
+        XCTAssertEqual(Set(a.ints), Set(0..<10), "every value of 0..<10 is drawn in 1000 tries")
+        XCTAssertLessThan(a.floats.min()!, -0.99)
+        XCTAssertGreaterThan(a.floats.max()!, 0.99)
+        var g = SeededRandom(seed: 3)
+        let before = g
+        _ = Int.random(in: 0..<10, using: &g)
+        XCTAssertNotEqual(g, before, "a draw advances the generator")
     }
 
     // MARK: Statistics (100k samples; bounds are several standard errors wide, and the seeds are fixed)

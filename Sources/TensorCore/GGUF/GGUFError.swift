@@ -8,7 +8,7 @@ import Foundation
 /// ``GGUFFile/init(contentsOf:)``; the tensor accessors can only fail for a missing name or a type
 /// they do not dequantise. The two writing cases are thrown when a value is added to a
 /// ``GGUFWriter``, before anything touches the disk.
-public enum GGUFError: Error, Sendable, Equatable {
+public enum GGUFError: FileMappingError, Sendable, Equatable {
     /// The file could not be opened or inspected (`reason` is the system's message).
     case cannotOpenFile(path: String, reason: String)
     /// The file is empty.

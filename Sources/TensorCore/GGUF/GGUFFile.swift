@@ -39,16 +39,7 @@ public struct GGUFFile: Sendable {
     /// Opens, maps and validates the GGUF file at `url`.
     /// - Throws: ``GGUFError`` naming the first fault found.
     public init(contentsOf url: URL) throws(GGUFError) {
-        let mapping: MemoryMappedFile
-        do {
-            mapping = try MemoryMappedFile(contentsOf: url)
-        } catch {
-            switch error {
-            case let .cannotOpen(path, reason): throw .cannotOpenFile(path: path, reason: reason)
-            case let .empty(path): throw .emptyFile(path: path)
-            case let .mappingFailed(path, reason): throw .mappingFailed(path: path, reason: reason)
-            }
-        }
+        let mapping = try MemoryMappedFile(contentsOf: url, reportingErrorsAs: GGUFError.self)
         let header = try GGUFHeader.parse(mapping.bytes, path: url.path)
         self.url = url
         self.mapping = mapping

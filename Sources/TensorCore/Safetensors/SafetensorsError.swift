@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Each case names the fault and carries the file's path and, where one is involved, the tensor's name
 /// and the offending value, so that the message alone locates the problem.
-public enum SafetensorsError: Error, Sendable, Equatable {
+public enum SafetensorsError: FileMappingError, Sendable, Equatable {
     /// The file could not be opened or inspected (`reason` is the system's message).
     case cannotOpenFile(path: String, reason: String)
     /// The file is empty.

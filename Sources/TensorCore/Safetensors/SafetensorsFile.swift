@@ -29,16 +29,7 @@ public struct SafetensorsFile: Sendable {
     /// Opens, maps and validates the safetensors file at `url`.
     /// - Throws: ``SafetensorsError`` naming the first fault found.
     public init(contentsOf url: URL) throws(SafetensorsError) {
-        let mapping: MemoryMappedFile
-        do {
-            mapping = try MemoryMappedFile(contentsOf: url)
-        } catch {
-            switch error {
-            case let .cannotOpen(path, reason): throw .cannotOpenFile(path: path, reason: reason)
-            case let .empty(path): throw .emptyFile(path: path)
-            case let .mappingFailed(path, reason): throw .mappingFailed(path: path, reason: reason)
-            }
-        }
+        let mapping = try MemoryMappedFile(contentsOf: url, reportingErrorsAs: SafetensorsError.self)
         let header = try SafetensorsHeader.parse(mapping.bytes, path: url.path)
         self.url = url
         self.mapping = mapping

@@ -82,6 +82,10 @@ func checkParity(_ model: MiniCPM, against e: ExpectedOutput, label name: String
                           "\(name): cached decoding", file: file, line: line)
     }
 
+    if !checks.isDisjoint(with: [.cachedGreedy, .recomputedGreedy]) {
+        XCTAssertFalse(e.greedy.isEmpty, "\(name): no greedy ids to compare", file: file, line: line)
+    }
+
     if checks.contains(.cachedGreedy), !e.greedy.isEmpty {
         let cache = KVCache(configuration: model.configuration)
         var next = try withoutGradients { try model.nextTokenLogits(for: e.ids, cache: cache) }.argmax(alongAxis: 0)[0]

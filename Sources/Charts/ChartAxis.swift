@@ -1,13 +1,5 @@
 import Foundation
 
-/// How a ``LineChart`` axis maps values to positions.
-public enum AxisScale: Hashable, Sendable {
-    /// Equal distances for equal differences.
-    case linear
-    /// Equal distances for equal ratios (base 10); non-positive values are left out of the chart.
-    case logarithmic
-}
-
 /// An axis's domain and labelled ticks, chosen from the data ("nice" round numbers).
 struct ChartAxis: Equatable {
     var scale: AxisScale

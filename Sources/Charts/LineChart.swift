@@ -4,14 +4,14 @@ import Foundation
 /// axis labels, one polyline (or set of markers) per series and a legend when there is more than
 /// one series.
 ///
-/// It is deliberately small — enough to look at a schedule or a fit, and to commit the figure next
-/// to the docs — and needs nothing but this module.
+/// It is deliberately small — enough to look at a schedule, a loss curve or a fit, and to commit the
+/// figure next to the docs — and needs nothing but this module (no plotting dependency), which is
+/// why it lives in its own target that Schedulers, training and evaluation code can all use.
 ///
 /// ```swift
-/// let steps = ChartSeries.evenlySpacedSteps(through: 10_000, count: 501)
-/// let chart = LineChart(title: "WSD, exponential decay",
-///                       series: [ChartSeries(name: "WSD", schedule: wsd, steps: steps)])
-/// try chart.write(to: URL(fileURLWithPath: "wsd.svg"))
+/// let losses = ChartSeries(name: "loss", points: [ChartPoint(x: 0, y: 3.1), ChartPoint(x: 100, y: 2.4)])
+/// let chart = LineChart(title: "Training loss", yLabel: "loss", series: [losses], yIncludesZero: false)
+/// try chart.write(to: URL(fileURLWithPath: "loss.svg"))
 /// ```
 public struct LineChart: Sendable {
     /// The title above the plot (omitted when empty).

@@ -1,25 +1,8 @@
 import Foundation
 import XCTest
-import Schedulers
+import Charts
 
 final class CSVExportTests: XCTestCase {
-    func testOneScheduleRoundTrips() {
-        let wsd = WSDSchedule(peak: 0.01, warmupSteps: 10, stableEnd: 50, decay: .exponential(halfLife: 20))
-        let csv = CSVExport.string(for: wsd, steps: 0...100)
-        let lines = csv.split(separator: "\n", omittingEmptySubsequences: false)
-        XCTAssertEqual(lines.first, "step,learning_rate")
-        XCTAssertEqual(lines.last, "", "ends with a newline")
-        XCTAssertEqual(lines.count, 1 + 101 + 1)
-        for line in lines.dropFirst().dropLast() {
-            let cells = line.split(separator: ",")
-            XCTAssertEqual(cells.count, 2)
-            let step = Int(cells[0])!, rate = Double(cells[1])!
-            XCTAssertEqual(rate, wsd.learningRate(atStep: step), "values round-trip exactly")
-        }
-        XCTAssertEqual(lines[1], "0,0.001")
-        XCTAssertEqual(lines[51], "50,0.01")
-    }
-
     func testSeriesWithDifferentStepsLeaveEmptyCells() {
         let a = ChartSeries(name: "a", points: [.init(x: 0, y: 1), .init(x: 2, y: 3)])
         let b = ChartSeries(name: "b, quoted \"x\"", points: [.init(x: 1, y: 5), .init(x: 2, y: 6)])
@@ -32,7 +15,7 @@ final class CSVExportTests: XCTestCase {
         let series = ChartSeries(name: "loss", points: [.init(x: 1.5e20, y: 2.5), .init(x: 0.25, y: 3)])
         let csv = CSVExport.string(for: [series], xColumn: "compute")
         XCTAssertEqual(csv, "compute,loss\n0.25,3.0\n1.5e+20,2.5\n")
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("schedulers-\(UUID().uuidString).csv")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("charts-\(UUID().uuidString).csv")
         defer { try? FileManager.default.removeItem(at: url) }
         try CSVExport.write([series], xColumn: "compute", to: url)
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), csv)

@@ -8,7 +8,8 @@ import Foundation
 /// `1e-05`), integral x values without a fraction, so a reader gets back exactly what was sampled.
 ///
 /// ```swift
-/// let csv = CSVExport.string(for: [ChartSeries(name: "lr", schedule: wsd, steps: 0...10_000)])
+/// let points = [ChartPoint(x: 0, y: 0.0001), ChartPoint(x: 1, y: 0.0002)]
+/// let csv = CSVExport.string(for: [ChartSeries(name: "lr", points: points)])
 /// // step,lr
 /// // 0,0.0001
 /// // …
@@ -27,11 +28,6 @@ public enum CSVExport {
             lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// The CSV text of one learning-rate schedule sampled at `steps` (columns `step,learning_rate`).
-    public static func string(for schedule: any LearningRateSchedule, steps: some Sequence<Int>) -> String {
-        string(for: [ChartSeries(schedule: schedule, steps: steps)])
     }
 
     /// Writes ``string(for:xColumn:)`` to `url` atomically, as UTF-8.

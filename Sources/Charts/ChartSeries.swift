@@ -1,24 +1,11 @@
-/// One point of a ``ChartSeries``.
-public struct ChartPoint: Hashable, Sendable {
-    /// The horizontal coordinate (a step, a compute budget, …).
-    public var x: Double
-    /// The vertical coordinate (a learning rate, a batch size, a loss, …).
-    public var y: Double
-
-    /// Creates the point `(x, y)`.
-    public init(x: Double, y: Double) {
-        self.x = x
-        self.y = y
-    }
-}
-
 /// A named sequence of points: what ``CSVExport`` writes as a column and ``LineChart`` draws.
 ///
-/// Build one by sampling a schedule at chosen steps:
+/// Build one from points, or (in `Schedulers`) by sampling a schedule at chosen steps:
 ///
 /// ```swift
+/// let losses = ChartSeries(name: "loss", points: zip(steps, values).map { ChartPoint(x: $0, y: $1) })
 /// let steps = ChartSeries.evenlySpacedSteps(through: 10_000, count: 501)
-/// let series = ChartSeries(name: "WSD", schedule: wsd, steps: steps)
+/// let series = ChartSeries(name: "WSD", schedule: wsd, steps: steps)    // import Schedulers
 /// ```
 public struct ChartSeries: Hashable, Sendable {
     /// How ``LineChart`` draws a series.
@@ -41,16 +28,6 @@ public struct ChartSeries: Hashable, Sendable {
         self.name = name
         self.points = points
         self.style = style
-    }
-
-    /// Samples a learning-rate schedule at `steps`.
-    public init(name: String = "learning_rate", schedule: any LearningRateSchedule, steps: some Sequence<Int>) {
-        self.init(name: name, points: steps.map { ChartPoint(x: Double($0), y: schedule.learningRate(atStep: $0)) })
-    }
-
-    /// Samples a batch-size schedule (tokens) at `steps`.
-    public init(name: String = "batch_size", batchSizes: any BatchSizeSchedule, steps: some Sequence<Int>) {
-        self.init(name: name, points: steps.map { ChartPoint(x: Double($0), y: Double(batchSizes.batchSize(atStep: $0))) })
     }
 
     /// `count` steps spread as evenly as integers allow over `0 ... lastStep`, always including both

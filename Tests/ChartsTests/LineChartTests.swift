@@ -3,7 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import XCTest
-@testable import Schedulers
+@testable import Charts
 
 /// Parses the SVG as XML and records what the tests check.
 private final class SVGInspector: NSObject, XMLParserDelegate {
@@ -49,14 +49,26 @@ final class LineChartTests: XCTestCase {
         return inspector
     }
 
-    let wsd = WSDSchedule(peak: 0.01, warmupSteps: 100, stableEnd: 8_000, decay: .exponential(halfLife: 5_000))
+    /// The MiniCPM run's WSD shape written out here (Charts knows no schedules): 100 warmup steps to
+    /// 0.01, stable through step 8000, then halving every 5000 steps.
+    static func wsdRate(_ step: Int) -> Double {
+        let peak = 0.01
+        if step < 100 { return peak * Double(step + 1) / 100 }
+        if step <= 8_000 { return peak }
+        return peak * pow(0.5, Double(step - 8_000) / 5_000)
+    }
+
+    /// `function` sampled at `steps`.
+    func series(_ name: String, _ steps: [Int], _ function: (Int) -> Double) -> ChartSeries {
+        ChartSeries(name: name, points: steps.map { ChartPoint(x: Double($0), y: function($0)) })
+    }
 
     func testWSDChartIsWellFormedWithOnePolylineOfEverySample() {
         let steps = ChartSeries.evenlySpacedSteps(through: 10_000, count: 501)
         XCTAssertEqual(steps.count, 501)
         XCTAssertEqual(steps.first, 0)
         XCTAssertEqual(steps.last, 10_000)
-        let chart = LineChart(title: "WSD & friends <test>", series: [ChartSeries(name: "WSD", schedule: wsd, steps: steps)])
+        let chart = LineChart(title: "WSD & friends <test>", series: [series("WSD", steps, Self.wsdRate)])
         let svg = chart.svg()
         let inspector = inspect(svg)
         XCTAssertEqual(inspector.rootName, "svg")
@@ -81,12 +93,12 @@ final class LineChartTests: XCTestCase {
 
     func testSeveralSeriesGetALegendAndMarkersDrawCircles() {
         let steps = Array(stride(from: 0, through: 1_000, by: 10))
-        let series = [
-            ChartSeries(name: "cosine", schedule: CosineSchedule(peak: 1, warmupSteps: 10, endStep: 1_000), steps: steps),
-            ChartSeries(name: "loop", schedule: CosineLoopSchedule(peak: 1, warmupSteps: 10, endStep: 500), steps: steps),
+        let all = [
+            series("cosine", steps) { 0.55 + 0.45 * cos(Double.pi * Double($0) / 1_000) },
+            series("loop", steps) { 0.55 + 0.45 * cos(Double.pi * Double($0) / 500) },
             ChartSeries(name: "measured", points: [.init(x: 100, y: 0.5), .init(x: 200, y: 0.4)], style: .markers),
         ]
-        let inspector = inspect(LineChart(series: series).svg())
+        let inspector = inspect(LineChart(series: all).svg())
         XCTAssertEqual(inspector.polylinePoints.map(\.count), [101, 101])
         XCTAssertEqual(inspector.circles, 2 + 1, "two markers and one legend marker")
         XCTAssertTrue(inspector.texts.contains("cosine"))
@@ -125,9 +137,9 @@ final class LineChartTests: XCTestCase {
     }
 
     func testWritesAFile() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("schedulers-\(UUID().uuidString).svg")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("charts-\(UUID().uuidString).svg")
         defer { try? FileManager.default.removeItem(at: url) }
-        let chart = LineChart(series: [ChartSeries(schedule: wsd, steps: [0, 100, 9_000])])
+        let chart = LineChart(series: [series("learning_rate", [0, 100, 9_000], Self.wsdRate)])
         try chart.write(to: url)
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), chart.svg())
     }
