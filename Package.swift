@@ -77,6 +77,12 @@ let package = Package(
             dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore"],
             resources: [.copy("Fixtures")]
         ),
+        // Every Swift snippet of README.md, Docs/ and the DocC catalogues, compiled and run.
+        .testTarget(
+            name: "DocumentationTests",
+            dependencies: ["TensorCore", "MiniCPMModel", "Tokenizer", "Charts", "Schedulers", "Optimizers"],
+            exclude: ["Snippets/README.md"]
+        ),
         .testTarget(
             name: "TensorCoreTests",
             dependencies: ["TensorCore"],
