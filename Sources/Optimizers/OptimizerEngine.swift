@@ -83,6 +83,9 @@ struct OptimizerEngine: Sendable {
         if let missing = seen.firstIndex(of: false) {
             throw .parameterNotFound(name: groups.parameterNames[missing])
         }
+        // A step that updates nothing is almost always a model whose parameters never recorded
+        // gradients; saying so beats silently training nothing.
+        if gradientCount == 0 && groups.parameterCount > 0 { throw .noGradients(parameterCount: groups.parameterCount) }
         let norm = sumOfSquares.squareRoot()
         let coefficient = maxGradientNorm.map { GradientClipping.coefficient(norm: norm, maxNorm: $0) } ?? 1
         return Plan(learningRate: learningRate, gradientNorm: norm, clipCoefficient: coefficient,

@@ -25,6 +25,9 @@ public enum OptimizerError: Error, Sendable, Equatable {
     case shapeMismatch(parameter: String, expected: [Int], actual: [Int])
     /// A gradient holds an infinity or a NaN (found while computing the global gradient norm).
     case nonFiniteGradient(parameter: String)
+    /// Not one grouped parameter has a gradient: the parameters were not made trainable
+    /// (`requiringGradients()`), or `backward()` was not called on a loss computed from them.
+    case noGradients(parameterCount: Int)
     /// The learning-rate schedule returned a negative or non-finite rate.
     case invalidLearningRate(step: Int, value: Double)
     /// An optimizer hyper-parameter is out of range (`requirement` says what it must be).
@@ -74,6 +77,9 @@ extension OptimizerError: CustomStringConvertible, LocalizedError {
             "parameter '\(parameter)': expected shape \(expected), found \(actual)"
         case let .nonFiniteGradient(parameter):
             "the gradient of '\(parameter)' is not finite (inf or NaN); nothing was updated"
+        case let .noGradients(count):
+            "none of the \(count) grouped parameters has a gradient: make them trainable (model.requiringGradients()) " +
+            "and call backward() on a loss computed from them before stepping; nothing was updated"
         case let .invalidLearningRate(step, value):
             "the learning-rate schedule returned \(value) at step \(step) (must be finite and >= 0)"
         case let .invalidHyperparameter(name, value, requirement):

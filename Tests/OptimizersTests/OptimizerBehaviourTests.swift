@@ -1,3 +1,4 @@
+import MiniCPMModel
 import Optimizers
 import Schedulers
 import TensorCore
@@ -118,5 +119,22 @@ final class OptimizerBehaviourTests: XCTestCase {
         XCTAssertThrowsError(try optimizer.step(&parameters)) {
             XCTAssertEqual($0 as? OptimizerError, .shapeMismatch(parameter: "w", expected: [2, 3], actual: [3, 2]))
         }
+    }
+
+    /// A model whose parameters never recorded gradients cannot be stepped silently.
+    func testSteppingAModelWithoutGradientsIsATypedError() throws {
+        var model = try MiniCPM(configuration: tinyConfiguration(tied: true), seed: 2)   // not requiringGradients()
+        let before = model.namedParameters.map(\.value.scalars)
+        try model.loss(inputs: [[1, 5, 9]], targets: [[5, 9, 2]]).backward()
+        var optimizer = AdamW(groups: .miniCPM(model, widthMultiplier: 4, weightDecay: 0.1), learningRate: 0.01)
+        XCTAssertThrowsError(try optimizer.step(&model)) {
+            XCTAssertEqual($0 as? OptimizerError, .noGradients(parameterCount: model.namedParameters.count))
+        }
+        XCTAssertEqual(model.namedParameters.map(\.value.scalars), before)
+        XCTAssertEqual(optimizer.stepCount, 0)
+
+        var trainable = model.requiringGradients()
+        try trainable.loss(inputs: [[1, 5, 9]], targets: [[5, 9, 2]]).backward()
+        XCTAssertEqual(try optimizer.step(&trainable).updatedParameterCount, model.namedParameters.count)
     }
 }
