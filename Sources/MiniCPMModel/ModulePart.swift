@@ -260,6 +260,10 @@ public struct SubmoduleListPart<Root, Sub: Module>: ModulePart {
 
 /// A feed-forward block held through ``FeedForward`` (the dense ``MLP`` today, an MoE block later),
 /// so that another block can take its place.
+///
+/// It forwards the same operations as ``SubmodulePart`` does, to an existential instead of a
+/// concrete module: `any FeedForward` does not itself conform to ``Module``, so one generic part
+/// cannot hold both.
 public struct FeedForwardPart<Root>: ModulePart {
     let key: String
     let ggufKey: String?
