@@ -11,11 +11,11 @@ class SnippetTestCase: XCTestCase {
     override func setUp() {
         super.setUp()
         previousDirectory = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(repositoryRoot.path)
+        _ = FileManager.default.changeCurrentDirectoryPath(repositoryRoot.path)
     }
 
     override func tearDown() {
-        FileManager.default.changeCurrentDirectoryPath(previousDirectory)
+        _ = FileManager.default.changeCurrentDirectoryPath(previousDirectory)
         super.tearDown()
     }
 
