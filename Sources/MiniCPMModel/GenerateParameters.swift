@@ -31,7 +31,7 @@ public struct GenerateParameters: Sendable, Hashable {
     /// How many of the most recent tokens (cached, prompt and generated) the penalty applies to;
     /// `nil` for all of them. Must not be negative.
     public var repetitionContextSize: Int?
-    /// Seed of the ``SeededRandom`` that drives sampling: the same seed, model, prompt and parameters
+    /// Seed of the `SeededRandom` that drives sampling: the same seed, model, prompt and parameters
     /// produce the same tokens.
     public var seed: UInt64
     /// Tokens that end generation when sampled (they are not reported as generated tokens);

@@ -29,7 +29,7 @@ extension MiniCPM {
     ///
     /// Weights are converted to `Float` as they are loaded: F32 tensors are used in place from the
     /// memory-mapped file (except Q and K, which are reordered), F16, BF16 and the quantised types
-    /// ``GGUFTensorType/isDequantizable`` lists are dequantised exactly as ggml does, each tensor in
+    /// `GGUFTensorType/isDequantizable` lists are dequantised exactly as ggml does, each tensor in
     /// parallel chunks. (Keeping quantised weights quantised awaits the Quantization layer.)
     ///
     /// - Throws: the configuration's errors, ``CheckpointError/unexpectedTensor(name:file:)``,

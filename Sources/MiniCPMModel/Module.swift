@@ -13,7 +13,7 @@ import TensorCore
 /// }
 /// ```
 ///
-/// That table drives everything that walks the model: ``ParameterContainer`` (visiting and updating
+/// That table drives everything that walks the model: `ParameterContainer` (visiting and updating
 /// parameters by name, their muP roles), ``mapLinearLayers(prefix:_:)``, the declarations that
 /// loading, saving and initialisation read, and building a module from a ``ParameterFactory``.
 public protocol Module: ParameterContainer, Sendable {

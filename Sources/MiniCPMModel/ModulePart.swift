@@ -11,7 +11,7 @@ public protocol ModulePart<Root> {
     /// The module type that holds the part.
     associatedtype Root
 
-    /// Visits the part's parameters (see ``ParameterContainer/visitParameters(prefix:_:)``).
+    /// Visits the part's parameters (see `ParameterContainer/visitParameters(prefix:_:)`).
     func visitParameters(of root: Root, prefix: String, _ visit: (String, Tensor) throws -> Void) rethrows
     /// Lets `update` replace the part's parameters.
     func updateParameters(of root: inout Root, prefix: String, _ update: (String, inout Tensor) throws -> Void) rethrows

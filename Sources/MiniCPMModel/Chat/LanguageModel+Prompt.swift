@@ -30,7 +30,9 @@ extension LanguageModel {
     ///   messages with the generation prompt; the template decides about BOS.
     /// - ``Prompt/tokens(_:)``: the ids as given.
     ///
-    /// - Parameter chatTemplate: The template for ``Prompt/chat(_:)``, replacing ``chatTemplate``.
+    /// - Parameters:
+    ///   - prompt: Text, a conversation or ids.
+    ///   - chatTemplate: The template for ``Prompt/chat(_:)``, replacing ``chatTemplate``.
     /// - Throws: ``LanguageModelError/noChatTemplate(model:)`` for a conversation when there is no
     ///   template; a `TokenizerError` when the text cannot be encoded.
     public func promptTokens(for prompt: Prompt, chatTemplate: (any ChatTemplate)? = nil) throws -> [Int] {

@@ -29,7 +29,7 @@ public struct ArgmaxSelector: TokenSelector, Hashable {
 /// Random selection from the softmax of the logits (categorical sampling), seeded and reproducible.
 ///
 /// Probabilities are `exp(logit − max)` over the finite logits, normalised in `Double`; a draw `u`
-/// uniform in `[0, 1)` (``SeededRandom/nextDouble()``, exactly one generator step per call, also when
+/// uniform in `[0, 1)` (`SeededRandom.nextDouble()`, exactly one generator step per call, also when
 /// nothing can be drawn) picks the first token, in id order, whose cumulative weight exceeds `u ·
 /// total`. Removed (`-infinity`) and `NaN` entries have probability zero; when no entry is finite the
 /// result is that of ``ArgmaxSelector``. Nothing is allocated: the weights are recomputed in a second pass.
