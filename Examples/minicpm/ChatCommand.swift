@@ -46,10 +46,10 @@ struct ChatCommand: ParsableCommand, SamplingDefaults {
     @Option(help: "A system turn to start the conversation with (else the template's default).")
     var system: String?
 
-    @Option(help: "Most tokens per reply.")
+    @Option(help: "Most tokens per reply (at least 1).")
     var maxTokens = 512
 
-    @Option(help: "Most tokens the conversation may hold (default: the model's context length).")
+    @Option(help: "Most tokens the conversation may hold (default: the model's context length; more than it warns).")
     var contextLength: Int?
 
     @OptionGroup var sampling: SamplingOptions<ChatCommand>
@@ -57,14 +57,33 @@ struct ChatCommand: ParsableCommand, SamplingDefaults {
     @Flag(help: "Print nothing but the replies (no load message, no speed line).")
     var quiet = false
 
+    func validate() throws {
+        guard maxTokens > 0 else { throw ValidationError("--max-tokens must be > 0, not \(maxTokens).") }
+        if let contextLength, contextLength <= 0 {
+            throw ValidationError("--context-length must be > 0, not \(contextLength).")
+        }
+    }
+
+    /// Turns that failed in a run that reads standard input: the run ends with an error, so a script
+    /// does not take a conversation whose turns failed for a successful one.
+    struct FailedTurns: Error, CustomStringConvertible {
+        let failed: Int
+        let total: Int
+        var description: String { "\(failed) of \(total) turns failed" }
+    }
+
     func run() throws {
         sampling.applyThreads()
         let clock = ContinuousClock()
         let loadStart = clock.now
-        let url = URL(fileURLWithPath: model)
-        var isDirectory: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
-        let languageModel = isDirectory.boolValue ? try LanguageModel(directory: url) : try LanguageModel(ggufFile: url)
+        let languageModel = try LanguageModel(contentsOf: URL(fileURLWithPath: model))
+        let trained = languageModel.model.configuration.trainedContextLength
+        if let contextLength, contextLength > trained {
+            // As llama.cpp's "possible training context overflow": allowed, but past what the
+            // model has seen.
+            FileHandle.standardError.write(Data(("warning: --context-length \(contextLength) is more than the model's " +
+                "trained context of \(trained) tokens; replies past it may degrade\n").utf8))
+        }
         let parameters = sampling.parameters(maxTokens: maxTokens)
         let session = try ChatSession(languageModel, systemPrompt: system, parameters: parameters,
                                       maximumContextLength: contextLength)
@@ -97,22 +116,40 @@ struct ChatCommand: ParsableCommand, SamplingDefaults {
         }
         let interactive = isatty(STDIN_FILENO) != 0
         if interactive && !quiet { err.write(Data("Type a message and press return; /reset starts over, /quit ends.\n".utf8)) }
-        while true {
+        var lines = StandardInputLines()
+        var turns = 0
+        var failures = 0
+        reading: while true {
             if interactive { err.write(Data("> ".utf8)) }
-            guard let line = readLine(strippingNewline: true) else { break }
+            let line: String
+            do {
+                guard let next = try lines.next() else { break }
+                line = next
+            } catch {
+                // A line that is not UTF-8 is refused (not repaired into U+FFFD) and counts as a
+                // failed turn.
+                turns += 1
+                failures += 1
+                err.write(Data("error: \(error)\n".utf8))
+                continue
+            }
             let message = line.trimmingCharacters(in: .whitespaces)
             if message.isEmpty { continue }
             switch message {
-            case "/quit", "/exit": return
+            case "/quit", "/exit": break reading
             case "/reset": session.reset(); continue
             default:
                 // A failed turn (e.g. the conversation outgrew the context) leaves the session as it
                 // was; say why and keep reading, as a REPL should.
+                turns += 1
                 do { try answer(message) } catch {
+                    failures += 1
                     err.write(Data("error: \(error)\n".utf8))
                 }
             }
         }
+        // Interactively the user saw each error; from a pipe, failed turns fail the run.
+        if !interactive && failures > 0 { throw FailedTurns(failed: failures, total: turns) }
     }
 
     private func format(_ duration: Duration) -> String {

@@ -55,7 +55,7 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
     @Option(help: "A system turn put before the user turn with --chat.")
     var system: String?
 
-    @Option(help: "Most tokens to generate.")
+    @Option(help: "Most tokens to generate (0 only reads the prompt).")
     var maxTokens = 64
 
     @OptionGroup var sampling: SamplingOptions<GenerateCommand>
@@ -64,7 +64,9 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
         guard (promptIDs == nil) != (prompt == nil) else {
             throw ValidationError("Give exactly one of --prompt-ids and --prompt.")
         }
-        if prompt != nil && tokenizer == nil && !model.hasSuffix(".gguf") {
+        guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be >= 0, not \(maxTokens).") }
+        // Only a GGUF file (recognised by its magic) brings a tokenizer.
+        if prompt != nil && tokenizer == nil && (try? ModelFormat.detect(at: modelURL)) != .gguf {
             throw ValidationError("--prompt needs --tokenizer (a GGUF model brings its own).")
         }
         if chat && prompt == nil { throw ValidationError("--chat needs --prompt.") }
@@ -95,8 +97,7 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
                 return .continue
             }.summary
         } else {
-            let network = model.hasSuffix(".gguf") ? try MiniCPM(ggufFile: URL(fileURLWithPath: model))
-                                                   : try MiniCPM(directory: URL(fileURLWithPath: model))
+            let network = try MiniCPM(contentsOf: modelURL)
             var first = true
             summary = try network.generate(promptTokens: promptIDs?.ids ?? [], parameters: parameters) { id in
                 out.write(Data((first ? "\(id)" : ",\(id)").utf8))
@@ -111,13 +112,16 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
 
     /// The model with its tokenizer when the output is text: `--tokenizer` beside the weights, or a
     /// GGUF file's own tokenizer and template for a text prompt; `nil` for ids in and ids out.
+    private var modelURL: URL { URL(fileURLWithPath: model) }
+
     private func loadLanguageModel() throws -> LanguageModel? {
-        let url = URL(fileURLWithPath: model)
+        let url = modelURL
         guard let tokenizer else {
-            return model.hasSuffix(".gguf") && prompt != nil ? try LanguageModel(ggufFile: url) : nil
+            // validate() let --prompt through without --tokenizer only for a GGUF file.
+            return prompt != nil ? try LanguageModel(contentsOf: url) : nil
         }
         let textTokenizer = try SentencePieceTokenizer(path: tokenizer)
-        let network = model.hasSuffix(".gguf") ? try MiniCPM(ggufFile: url) : try MiniCPM(directory: url)
+        let network = try MiniCPM(contentsOf: url)
         let vocabularySize = network.configuration.vocabularySize
         if textTokenizer.vocabularySize != vocabularySize {
             // Fewer pieces than embedding rows is common (padding) and allowed; more is an error below.

@@ -10,7 +10,7 @@ struct LogitsCommand: ParsableCommand {
         abstract: "Write the logits [T, vocab] of one full-sequence forward pass to a safetensors file."
     )
 
-    @Option(help: "A Hugging Face checkpoint directory (config.json + safetensors).")
+    @Option(help: "A Hugging Face checkpoint directory (config.json + safetensors) or a GGUF file.")
     var model: String
 
     @Option(help: "Comma-separated input token ids, e.g. 1,5,9.")
@@ -20,7 +20,7 @@ struct LogitsCommand: ParsableCommand {
     var out: String
 
     func run() throws {
-        let network = try MiniCPM(directory: URL(fileURLWithPath: model))
+        let network = try MiniCPM(contentsOf: URL(fileURLWithPath: model))
         let logits = try withoutGradients { try network.logits(for: ids.ids) }
         var writer = SafetensorsWriter(metadata: ["producer": "minicpm logits"])
         try writer.add(logits, named: "logits")

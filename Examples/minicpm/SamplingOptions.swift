@@ -36,16 +36,39 @@ struct SamplingOptions<Command: SamplingDefaults>: ParsableArguments {
     @Option(help: "Seed of the sampler: the same seed, prompt and options give the same text.")
     var seed: UInt64 = Command.defaultSampling.seed
 
-    @Option(help: "Threads for the kernels and OpenBLAS (default: all cores).")
+    @Option(help: "Threads for the kernels and OpenBLAS, 1...1024 (default: all cores).")
     var threads: Int?
+
+    /// The most threads `--threads` accepts (per-thread buffers are allocated for each).
+    static var maximumThreads: Int { 1024 }
+
+    /// Rejects values no run can use before a model is loaded (the same ranges as
+    /// `GenerateParameters.validate`, which the library applies again).
+    func validate() throws {
+        if let threads, !(1...Self.maximumThreads).contains(threads) {
+            throw ValidationError("--threads must be in 1...\(Self.maximumThreads), not \(threads).")
+        }
+        guard temperature.isFinite, temperature >= 0 else {
+            throw ValidationError("--temperature must be finite and >= 0 (0 is greedy), not \(temperature).")
+        }
+        guard topK >= 0 else { throw ValidationError("--top-k must be >= 0 (0 disables), not \(topK).") }
+        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1] (1 disables), not \(topP).") }
+        guard minP >= 0, minP <= 1 else { throw ValidationError("--min-p must be in [0, 1] (0 disables), not \(minP).") }
+        guard repetitionPenalty.isFinite, repetitionPenalty > 0 else {
+            throw ValidationError("--repetition-penalty must be finite and > 0 (1 disables), not \(repetitionPenalty).")
+        }
+        guard repetitionWindow >= 0 else {
+            throw ValidationError("--repetition-window must be >= 0, not \(repetitionWindow).")
+        }
+    }
 
     /// Applies `--threads` (call before loading, so buffers are made for the right thread count).
     func applyThreads() {
         if let threads { Parallelism.threadCount = threads }
     }
 
-    /// The generation parameters these options describe (out-of-range values are reported by
-    /// generation, as a `GenerationError` naming the parameter).
+    /// The generation parameters these options describe (``validate()`` has rejected out-of-range
+    /// values; generation checks them again, as a `GenerationError` naming the parameter).
     func parameters(maxTokens: Int) -> GenerateParameters {
         GenerateParameters(maxTokens: maxTokens, temperature: greedy ? 0 : temperature, topK: topK, topP: topP,
                            minP: minP, repetitionPenalty: repetitionPenalty,

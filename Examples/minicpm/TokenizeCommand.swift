@@ -44,7 +44,7 @@ struct TokenizeCommand: ParsableCommand {
             print(try model.decode(ids.ids))
             return
         }
-        var input = text ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        var input = try text ?? TextInput.readStandardInput()
         if text == nil, input.hasSuffix("\n") { input.removeLast() }
         let template = MiniCPMChatTemplate()
         let encoded = chat ? template.render([.user(input)], addGenerationPrompt: true) : input
@@ -58,8 +58,11 @@ struct TokenizeCommand: ParsableCommand {
         let special = ids.filter { model.kind(of: $0) == .control }.count
         let bytes = encoded.utf8.count
         let tokens = ids.count - special
-        print(String(format: "%d tokens (%d control), %d bytes of text, %.2f bytes/token; vocabulary %d",
-                     ids.count, special, bytes, tokens > 0 ? Double(bytes) / Double(tokens) : 0, model.vocabularySize))
+        // Every argument typed: `String(format:)` with an Int where `%.2f` expects a Double (the
+        // empty text's 0) shifted the arguments after it, and printed "vocabulary 0".
+        let bytesPerToken: Double = tokens > 0 ? Double(bytes) / Double(tokens) : 0
+        print("\(ids.count) tokens (\(special) control), \(bytes) bytes of text, "
+              + String(format: "%.2f", bytesPerToken) + " bytes/token; vocabulary \(model.vocabularySize)")
     }
 }
 

@@ -36,6 +36,9 @@ public enum TokenizerError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidVocabulary(field: String, reason: String)
     /// A GGUF `tokenizer.ggml.pre` name that ``PreTokenizer`` does not implement.
     case unsupportedPreTokenizer(name: String)
+    /// `source` (a file path, an option such as `"--prompt"`, `"standard input"`) is not UTF-8:
+    /// the sequence starting with `byte` at byte `offset` is ill-formed (see ``UTF8Validation``).
+    case invalidUTF8(source: String, offset: Int, byte: UInt8)
 
     public var description: String {
         switch self {
@@ -70,6 +73,9 @@ public enum TokenizerError: Error, Sendable, Hashable, CustomStringConvertible {
         case let .unsupportedPreTokenizer(name):
             return "pre-tokenizer \(name.debugDescription) is not supported (supported: "
                 + PreTokenizer.allCases.map(\.rawValue).joined(separator: ", ") + ")"
+        case let .invalidUTF8(source, offset, byte):
+            let hex = String(byte, radix: 16, uppercase: true)
+            return "\(source) is not valid UTF-8: ill-formed sequence at byte offset \(offset) (byte 0x\(hex.count == 1 ? "0" + hex : hex))"
         }
     }
 }

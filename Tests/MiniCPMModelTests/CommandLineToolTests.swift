@@ -7,10 +7,12 @@ import XCTest
 /// Runs the `minicpm` executable that `swift test` builds beside the test bundle.
 final class CommandLineToolTests: XCTestCase {
     func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
-        let tool = Bundle.main.bundleURL.appendingPathComponent("minicpm")
-        guard FileManager.default.isExecutableFile(atPath: tool.path) else {
-            throw XCTSkip("minicpm executable not built beside the tests (\(tool.path))")
-        }
+        try run(arguments, bytes: input.map { Data($0.utf8) })
+    }
+
+    /// Runs the tool with `bytes` (any bytes, UTF-8 or not) on its standard input.
+    func run(_ arguments: [String], bytes input: Data?) throws -> (status: Int32, output: String) {
+        let tool = try toolURL()
         let process = Process()
         process.executableURL = tool
         process.arguments = arguments
@@ -21,12 +23,20 @@ final class CommandLineToolTests: XCTestCase {
         if input != nil { process.standardInput = inputPipe }
         try process.run()
         if let input {
-            inputPipe.fileHandleForWriting.write(Data(input.utf8))
+            inputPipe.fileHandleForWriting.write(input)
             try inputPipe.fileHandleForWriting.close()
         }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func toolURL() throws -> URL {
+        let tool = Bundle.main.bundleURL.appendingPathComponent("minicpm")
+        guard FileManager.default.isExecutableFile(atPath: tool.path) else {
+            throw XCTSkip("minicpm executable not built beside the tests (\(tool.path))")
+        }
+        return tool
     }
 
     func testGenerateReproducesTheReferenceGreedyIDs() throws {
@@ -71,7 +81,176 @@ final class CommandLineToolTests: XCTestCase {
         XCTAssertTrue(output.contains("token id 512 is outside the vocabulary 0..<512"), output)
         let missing = try run(["generate", "--model", "/nonexistent-model", "--prompt-ids", "1"])
         XCTAssertNotEqual(missing.status, 0)
-        XCTAssertTrue(missing.output.contains("/nonexistent-model/config.json"), missing.output)
+        XCTAssertTrue(missing.output.contains("/nonexistent-model is not a model: no such file or directory; expected a GGUF file"),
+                      missing.output)
+    }
+
+    // MARK: Issue 11, hole 9: --model is recognised by content, and a wrong one says what was expected
+
+    /// A file that is neither a GGUF file nor a directory: every command that takes --model names
+    /// it, what it starts with and the two formats it could have been (it used to say
+    /// "checkpoint file not found: …/config.json").
+    func testAModelThatIsNeitherFormatSaysWhatWasExpected() throws {
+        let config = fixtureURL("tiny-minicpm").appendingPathComponent("config.json")
+        let hex = Array(try Data(contentsOf: config).prefix(4)).map { String(format: "%02X", $0) }.joined(separator: " ")
+        let expected = "\(config.path) is not a model: the file starts with the bytes \(hex), not \"GGUF\"; "
+            + "expected a GGUF file (starting with the bytes \"GGUF\") or a Hugging Face checkpoint directory"
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("unused-\(UUID().uuidString).safetensors")
+        for arguments in [["generate", "--model", config.path, "--prompt-ids", "1"],
+                          ["chat", "--model", config.path, "--prompt", "Hi"],
+                          ["logits", "--model", config.path, "--ids", "1", "--out", out.path]] {
+            let (status, output) = try run(arguments)
+            XCTAssertNotEqual(status, 0, "\(arguments): \(output)")
+            XCTAssertTrue(output.contains(expected), "\(arguments): \(output)")
+            XCTAssertFalse(output.contains("config.json/config.json"), output)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
+    /// A GGUF file is recognised by its magic, not its extension.
+    func testAGGUFFileWithoutTheExtensionGenerates() throws {
+        let expected = try ExpectedOutput(fixture: "float16-weights")
+        let renamed = FileManager.default.temporaryDirectory.appendingPathComponent("weights-\(UUID().uuidString).bin")
+        try FileManager.default.copyItem(at: fixtureURL("gguf").appendingPathComponent("minicpm-f32.gguf"), to: renamed)
+        defer { try? FileManager.default.removeItem(at: renamed) }
+        let (status, output) = try run(["generate", "--model", renamed.path,
+                                        "--prompt-ids", expected.ids.map(String.init).joined(separator: ","),
+                                        "--max-tokens", "\(expected.greedy.count)"])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertEqual(output.split(separator: "\n").first.map(String.init),
+                       expected.greedy.map(String.init).joined(separator: ","))
+    }
+
+    // MARK: Issue 11, hole 5: numbers that must be positive
+
+    /// Every numeric option out of its range is a usage error before anything is loaded (`--threads
+    /// 0` and `-4` used to run).
+    func testNumericOptionsOutOfRangeAreUsageErrors() throws {
+        let dir = fixtureURL("tiny-minicpm").path
+        let generate = ["generate", "--model", dir, "--prompt-ids", "1,2", "--max-tokens", "2"]
+        let cases: [([String], String)] = [
+            (generate + ["--threads", "0"], "--threads must be in 1...1024, not 0."),
+            (generate + ["--threads=-4"], "--threads must be in 1...1024, not -4."),
+            (generate + ["--threads", "5000"], "--threads must be in 1...1024, not 5000."),
+            (generate + ["--top-k=-1"], "--top-k must be >= 0 (0 disables), not -1."),
+            (generate + ["--top-p", "0"], "--top-p must be in (0, 1] (1 disables), not 0.0."),
+            (generate + ["--top-p", "1.5"], "--top-p must be in (0, 1] (1 disables), not 1.5."),
+            (generate + ["--min-p", "2"], "--min-p must be in [0, 1] (0 disables), not 2.0."),
+            (generate + ["--temperature", "nan"], "--temperature must be finite and >= 0 (0 is greedy), not nan."),
+            (generate + ["--temperature=-1"], "--temperature must be finite and >= 0 (0 is greedy), not -1.0."),
+            (generate + ["--repetition-penalty", "0"], "--repetition-penalty must be finite and > 0 (1 disables), not 0.0."),
+            (generate + ["--repeat-last-n=-1"], "--repetition-window must be >= 0, not -1."),
+            (generate + ["--max-tokens=-1"], "--max-tokens must be >= 0, not -1."),
+            (["chat", "--model", dir, "--prompt", "Hi", "--max-tokens", "0"], "--max-tokens must be > 0, not 0."),
+            (["chat", "--model", dir, "--prompt", "Hi", "--context-length", "0"], "--context-length must be > 0, not 0."),
+            (["chat", "--model", dir, "--context-length=-1"], "--context-length must be > 0, not -1."),
+            (["chat", "--model", dir, "--threads", "0"], "--threads must be in 1...1024, not 0."),
+        ]
+        for (arguments, message) in cases {
+            let (status, output) = try run(arguments, input: "Hello\n")
+            XCTAssertEqual(status, 64, "\(arguments): \(output)")   // EX_USAGE, ArgumentParser's validation failure
+            XCTAssertTrue(output.contains("Error: \(message)"), "\(arguments): \(output)")
+        }
+        // In range: runs.
+        let ok = try run(generate + ["--threads", "1", "--top-k", "0", "--repeat-last-n", "0"])
+        XCTAssertEqual(ok.status, 0, ok.output)
+        XCTAssertTrue(ok.output.contains("generated 2 tokens"), ok.output)
+    }
+
+    /// A checkpoint directory that `chat` can run: the tiny fixture's weights, a SentencePiece
+    /// tokenizer trained here to fit its 512 ids, and MiniCPM's chat template.
+    private func chatModelDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chat-model-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        for name in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: fixtureURL("tiny-minicpm").appendingPathComponent(name),
+                                             to: directory.appendingPathComponent(name))
+        }
+        let sentences = ["In the beginning was the word, and the word was with the model.",
+                         "The quick brown fox jumps over the lazy dog.",
+                         "What is the capital of France? Paris is the capital of France.",
+                         "Small language models can be trained with scalable strategies."]
+        var options = TokenizerTrainingOptions(vocabularySize: 400)
+        options.userDefinedSymbols = ["<用户>", "<AI>"]
+        options.addDummyPrefix = false
+        let tokenizer = try TokenizerTrainer.train(sentences: Array(repeating: sentences, count: 20).flatMap { $0 },
+                                                   options: options)
+        try tokenizer.write(to: directory.appendingPathComponent("tokenizer.model"))
+        let jinja = "{% for message in messages %}{% if message['role'] == 'user' %}{{'<用户>' + message['content'].strip() + '<AI>'}}{% else %}{{message['content'].strip()}}{% endif %}{% endfor %}"
+        try JSONSerialization.data(withJSONObject: ["chat_template": jinja])
+            .write(to: directory.appendingPathComponent("tokenizer_config.json"))
+        return directory
+    }
+
+    /// A chat read from a pipe whose turns fail ends with an error, not exit 0 (it used to print an
+    /// error per turn and exit 0).
+    func testChatWhoseTurnsFailFromStandardInputExitsNonZero() throws {
+        let model = try chatModelDirectory()
+        let failing = try run(["chat", "--model", model.path, "--context-length", "3", "--max-tokens", "2", "--greedy"],
+                              input: "Hello there, how are you today?\nWhat is the capital of France?\n")
+        XCTAssertEqual(failing.status, 1, failing.output)
+        XCTAssertTrue(failing.output.contains("Error: 2 of 2 turns failed"), failing.output)
+        XCTAssertTrue(failing.output.contains("error: "), failing.output)
+
+        let fine = try run(["chat", "--model", model.path, "--max-tokens", "2", "--greedy"], input: "Hello there\n")
+        XCTAssertEqual(fine.status, 0, fine.output)
+        XCTAssertTrue(fine.output.contains("reply 2 tokens"), fine.output)
+    }
+
+    /// A context longer than the model was trained for runs, with a warning (as llama.cpp's
+    /// "possible training context overflow"); one within it says nothing.
+    func testChatWarnsAboutAContextBeyondTheTrainedOne() throws {
+        let model = try chatModelDirectory()
+        let beyond = try run(["chat", "--model", model.path, "--prompt", "Hello", "--max-tokens", "2", "--greedy",
+                              "--context-length", "4096"])
+        XCTAssertEqual(beyond.status, 0, beyond.output)
+        XCTAssertTrue(beyond.output.contains("warning: --context-length 4096 is more than the model's trained context of 2048 tokens"),
+                      beyond.output)
+        let within = try run(["chat", "--model", model.path, "--prompt", "Hello", "--max-tokens", "2", "--greedy",
+                              "--context-length", "2048"])
+        XCTAssertEqual(within.status, 0, within.output)
+        XCTAssertFalse(within.output.contains("warning"), within.output)
+    }
+
+    // MARK: Issue 11, hole 8: text that is not UTF-8 is refused, not repaired
+
+    /// A chat line that is not UTF-8 is refused with its line and byte offset; the other lines are
+    /// answered, and the run fails.
+    func testChatRefusesALineThatIsNotUTF8() throws {
+        let model = try chatModelDirectory()
+        var input = Data("Hello there\n".utf8)
+        input += Data([0x48, 0x69, 0x20, 0xC3, 0x28, 0x0A])   // "Hi " + a lead byte with no continuation
+        let (status, output) = try run(["chat", "--model", model.path, "--max-tokens", "2", "--greedy"], bytes: input)
+        XCTAssertEqual(status, 1, output)
+        XCTAssertTrue(output.contains("error: line 2 of standard input is not valid UTF-8: ill-formed sequence at byte offset 3 (byte 0xC3)"),
+                      output)
+        XCTAssertTrue(output.contains("reply 2 tokens"), output)   // the first line was answered
+        XCTAssertTrue(output.contains("Error: 1 of 2 turns failed"), output)
+        XCTAssertFalse(output.contains("\u{FFFD}"), output)
+    }
+
+    /// `chat --prompt` or `--system` with bytes that are not UTF-8 (passed through a shell, since
+    /// `Process` takes Swift strings, which are always valid) is refused before anything runs (it
+    /// used to chat about U+FFFD and exit 0).
+    func testPromptThatIsNotUTF8IsRefused() throws {
+        let tool = try toolURL()
+        let model = try chatModelDirectory().path
+        for (form, source, offset) in [("--prompt \"$(printf 'ab\\377c')\"", "--prompt", 2),
+                                       ("--prompt Hi \"--system=$(printf 'x\\355\\240\\200')\"", "--system", 1)] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "exec \"$0\" chat --model \"$1\" \(form) --max-tokens 1 --greedy", tool.path, model]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 64, output)
+            XCTAssertTrue(output.contains("Error: \(source) is not valid UTF-8: ill-formed sequence at byte offset \(offset)"),
+                          "\(form): \(output)")
+        }
     }
 
     /// `minicpm chat` on the real model, interactively: two turns from standard input, the second

@@ -140,11 +140,17 @@ final class GGUFTokenizerTests: XCTestCase {
         XCTAssertEqual(error(badBOS), .invalidMetadata(key: "tokenizer.ggml.bos_token_id", path: path(badBOS),
                                                        reason: "id 99 is outside the 8 tokens"))
 
-        // A merge naming a token the vocabulary lacks: the tokenizer's own typed error.
+        // A merge naming a token the vocabulary lacks: the tokenizer's own typed error, with the
+        // file's path (issue 11, hole 9: it used to name no file).
         let badMerge = try bpeFile(replacing: ("tokenizer.ggml.merges", Self.strings(["a c"])))
-        guard case .tokenizer = error(badMerge) else {
-            return XCTFail("expected a tokenizer error, got \(String(describing: error(badMerge)))")
+        guard case let .tokenizerInFile(mergePath, .invalidMerge(index, merge, _))? = error(badMerge) else {
+            return XCTFail("expected a tokenizer error naming the file, got \(String(describing: error(badMerge)))")
         }
+        XCTAssertEqual(mergePath, path(badMerge))
+        XCTAssertEqual(index, 0)
+        XCTAssertEqual(merge, "a c")
+        let message = error(badMerge)?.description ?? ""
+        XCTAssertTrue(message.hasPrefix("\(path(badMerge)): tokenizer: merge 0 (\"a c\") is invalid"), message)
     }
 
     func testLanguageModelNamesAMissingFile() {

@@ -85,6 +85,21 @@ final class LanguageModelDirectoryTests: XCTestCase {
         XCTAssertEqual(chat.cache.tokens, before.1)
     }
 
+    /// Issue 11, hole 5: a context of 0 or fewer tokens, in which no turn fits, is refused up front.
+    func testANonPositiveContextLengthIsATypedError() throws {
+        _ = try writeTokenizer(vocabularySize: 400)
+        let config = ["chat_template": Self.miniCPMJinja] as [String: Any]
+        try JSONSerialization.data(withJSONObject: config).write(to: directory.appendingPathComponent("tokenizer_config.json"))
+        let lm = try LanguageModel(directory: directory)
+        for length in [0, -1] {
+            XCTAssertThrowsError(try ChatSession(lm, maximumContextLength: length)) { error in
+                XCTAssertEqual(error as? LanguageModelError, .invalidContextLength(length))
+                XCTAssertEqual("\(error)", "the maximum context length must be > 0 tokens, not \(length)")
+            }
+        }
+        XCTAssertEqual(try ChatSession(lm, maximumContextLength: 1).cache.maximumLength, 1)
+    }
+
     func testWithoutATemplateAChatNeedsOneGiven() throws {
         _ = try writeTokenizer(vocabularySize: 400)
         let lm = try LanguageModel(directory: directory)

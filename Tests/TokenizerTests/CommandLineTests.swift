@@ -5,6 +5,11 @@ import XCTest
 /// Runs the `minicpm` executable that `swift test` builds beside the test bundle.
 final class CommandLineTests: XCTestCase {
     func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+        try run(arguments, bytes: input.map { Data($0.utf8) })
+    }
+
+    /// Runs the tool with `input` (any bytes) on its standard input.
+    func run(_ arguments: [String], bytes input: Data?) throws -> (status: Int32, output: String) {
         let tool = Bundle.main.bundleURL.appendingPathComponent("minicpm")
         guard FileManager.default.isExecutableFile(atPath: tool.path) else {
             throw XCTSkip("minicpm executable not built beside the tests (\(tool.path))")
@@ -18,7 +23,7 @@ final class CommandLineTests: XCTestCase {
         let stdin = Pipe()
         process.standardInput = stdin
         try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        if let input { stdin.fileHandleForWriting.write(input) }
         try stdin.fileHandleForWriting.close()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -44,6 +49,46 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(status, 0, output)
         let ids = [1] + (try mistral.encode("Hello world")) + [2]
         XCTAssertEqual(output.split(separator: "\n").first.map(String.init), ids.map(String.init).joined(separator: ","))
+    }
+
+    /// Issue 11, hole 8: the empty text reports the tokenizer's real vocabulary (it printed
+    /// "vocabulary 0": `String(format:)` was given an Int for `%.2f`).
+    func testTokenizeEmptyTextReportsTheVocabulary() throws {
+        let (status, output) = try run(["tokenize", "--tokenizer", model, "--text", ""])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertEqual(output, "\n0 tokens (0 control), 0 bytes of text, 0.00 bytes/token; vocabulary 32000\n")
+        let hello = try run(["tokenize", "--tokenizer", model, "--text", "Hello world"])
+        XCTAssertTrue(hello.output.hasSuffix("2 tokens (0 control), 11 bytes of text, 5.50 bytes/token; vocabulary 32000\n"),
+                      hello.output)
+    }
+
+    /// Issue 11, hole 8: standard input that is not UTF-8 is refused with its byte offset, not
+    /// repaired into U+FFFD and tokenized.
+    func testTokenizeRefusesStandardInputThatIsNotUTF8() throws {
+        let (status, output) = try run(["tokenize", "--tokenizer", model], bytes: Data([0x48, 0x69, 0x20, 0xFF, 0x21, 0x0A]))
+        XCTAssertNotEqual(status, 0, output)
+        XCTAssertTrue(output.contains("Error: standard input is not valid UTF-8: ill-formed sequence at byte offset 3 (byte 0xFF)"),
+                      output)
+        XCTAssertFalse(output.contains("tokens ("), output)
+    }
+
+    /// Issue 11, hole 8: `--text` with bytes that are not UTF-8 (through a shell: `Process` takes
+    /// Swift strings, always valid) is refused with the option and the offset.
+    func testTokenizeRefusesTextThatIsNotUTF8() throws {
+        let tool = Bundle.main.bundleURL.appendingPathComponent("minicpm")
+        guard FileManager.default.isExecutableFile(atPath: tool.path) else { throw XCTSkip("minicpm not built") }
+        // An overlong encoding of "/" (C0 AF) after "abc".
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "exec \"$0\" tokenize --tokenizer \"$1\" --text \"$(printf 'abc\\300\\257')\"", tool.path, model]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 64, output)
+        XCTAssertEqual(output, "Error: --text is not valid UTF-8: ill-formed sequence at byte offset 3 (byte 0xC0)\n")
     }
 
     func testTokenizeDecodesIDs() throws {

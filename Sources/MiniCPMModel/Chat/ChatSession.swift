@@ -47,13 +47,17 @@ public final class ChatSession {
     ///   - maximumContextLength: The most tokens the conversation may hold (default: the model's
     ///     context length).
     /// - Throws: ``LanguageModelError/noChatTemplate(model:)`` when neither a template is given nor
-    ///   the model carries a recognised one.
+    ///   the model carries a recognised one; ``LanguageModelError/invalidContextLength(_:)`` when
+    ///   `maximumContextLength` is not positive (no turn could fit).
     public init(_ languageModel: LanguageModel, systemPrompt: String? = nil,
                 chatTemplate: (any ChatTemplate)? = nil,
                 parameters: GenerateParameters = .greedy(maxTokens: 512),
                 maximumContextLength: Int? = nil) throws(LanguageModelError) {
         guard let template = chatTemplate ?? languageModel.chatTemplate else {
             throw .noChatTemplate(model: languageModel.name)
+        }
+        if let maximumContextLength, maximumContextLength <= 0 {
+            throw .invalidContextLength(maximumContextLength)
         }
         self.languageModel = languageModel
         self.chatTemplate = template

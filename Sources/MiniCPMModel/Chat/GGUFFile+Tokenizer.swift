@@ -13,7 +13,8 @@ extension GGUFFile {
     ///   ``LanguageModelError/invalidMetadata(key:path:reason:)``,
     ///   ``LanguageModelError/unsupportedTokenizer(model:path:)``,
     ///   ``LanguageModelError/unsupportedPreTokenizer(name:path:)``, or
-    ///   ``LanguageModelError/tokenizer(_:)`` when the vocabulary itself is inconsistent.
+    ///   ``LanguageModelError/tokenizerInFile(path:error:)`` when the vocabulary itself is
+    ///   inconsistent (the tokenizer's error, with this file's path).
     public func makeTokenizer() throws(LanguageModelError) -> any TextTokenizer {
         let path = url.path
         guard let kind = string(forKey: "tokenizer.ggml.model") else {
@@ -64,7 +65,7 @@ extension GGUFFile {
     }
 
     private func wrapped(_ make: () throws(TokenizerError) -> any TextTokenizer) throws(LanguageModelError) -> any TextTokenizer {
-        do { return try make() } catch { throw .tokenizer(error) }
+        do { return try make() } catch { throw .tokenizerInFile(path: url.path, error: error) }
     }
 
     private func metadataError(_ key: String) -> LanguageModelError {

@@ -24,6 +24,14 @@ public enum LanguageModelError: Error, Sendable, Equatable, CustomStringConverti
     case vocabularyMismatch(tokenizer: Int, model: Int)
     /// A chat was asked for, but the model carries no chat template this suite recognises.
     case noChatTemplate(model: String)
+    /// `path` is neither a GGUF file (its first four bytes are not `GGUF`) nor a Hugging Face
+    /// checkpoint directory; `reason` says what was found instead (see ``ModelFormat``).
+    case unrecognizedModel(path: String, reason: String)
+    /// The tokenizer stored in the file at `path` (e.g. a GGUF file's `tokenizer.ggml.*`
+    /// vocabulary) is inconsistent.
+    case tokenizerInFile(path: String, error: TokenizerError)
+    /// A maximum context length (e.g. ``ChatSession``'s `maximumContextLength`) that is not positive.
+    case invalidContextLength(Int)
 
     public var description: String {
         switch self {
@@ -41,6 +49,13 @@ public enum LanguageModelError: Error, Sendable, Equatable, CustomStringConverti
             return "the tokenizer has \(tokenizer) tokens but the model's vocabulary has \(model)"
         case let .noChatTemplate(model):
             return "\(model) has no chat template that this suite recognises (ChatML and MiniCPM's are supported)"
+        case let .unrecognizedModel(path, reason):
+            return "\(path) is not a model: \(reason); expected a GGUF file (starting with the bytes \"GGUF\") "
+                + "or a Hugging Face checkpoint directory (config.json and safetensors weights)"
+        case let .tokenizerInFile(path, error):
+            return "\(path): tokenizer: \(error.description)"
+        case let .invalidContextLength(value):
+            return "the maximum context length must be > 0 tokens, not \(value)"
         }
     }
 }
