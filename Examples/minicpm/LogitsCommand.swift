@@ -19,8 +19,12 @@ struct LogitsCommand: ParsableCommand {
     @Option(help: "Output safetensors file; its tensor \"logits\" is float32 [T, vocab].")
     var out: String
 
+    @Flag(help: "Accept more ids than the model's context (max_position_embeddings, times a linear or dynamic rope_scaling factor): positions past it were never trained.")
+    var allowExtrapolation = false
+
     func run() throws {
-        let network = try MiniCPM(directory: URL(fileURLWithPath: model))
+        var network = try MiniCPM(directory: URL(fileURLWithPath: model))
+        if allowExtrapolation { network.maximumContextLength = .max }
         let logits = try withoutGradients { try network.logits(for: ids.ids) }
         var writer = SafetensorsWriter(metadata: ["producer": "minicpm logits"])
         try writer.add(logits, named: "logits")

@@ -136,7 +136,7 @@ extension MiniCPM {
                          cache: KVCache? = nil,
                          onToken: (Int) -> GenerationControl = { _ in .continue }) throws(GenerationError) -> GenerationSummary {
         try parameters.validate(vocabularySize: configuration.vocabularySize)
-        let cache = cache ?? KVCache(configuration: configuration,
+        let cache = cache ?? KVCache(configuration: configuration, maximumLength: maximumContextLength,
                                      reservedLength: promptTokens.count + min(parameters.maxTokens, configuration.maxPositionEmbeddings))
         do { try validate([promptTokens], cache: cache) } catch { throw .model(error) }
         let sampler = sampler ?? parameters.sampler
