@@ -4,8 +4,8 @@ extension MiniCPM {
     /// Scans every parameter for NaN and infinity, like llama.cpp's `--check-tensors`, and throws for
     /// the first one found, in parameter order.
     ///
-    /// Loading does not scan: a corrupt weight is rare, the scan reads every weight once (about a
-    /// multiply-add per element, a fraction of one forward pass over a short prompt), and the cheap
+    /// Loading does not scan: a corrupt weight is rare, the scan reads every weight once (one
+    /// multiply-add per element, about the memory traffic of one decode step), and the cheap
     /// per-token check of ``generate(promptTokens:parameters:sampler:cache:onToken:)`` already refuses
     /// to sample from non-finite logits. Call this after loading an untrusted checkpoint, or when
     /// logits came out non-finite, to learn which tensor is at fault.
