@@ -107,7 +107,7 @@ public struct GenerateParameters: Sendable, Hashable {
     }
 }
 
-/// Why generation could not start.
+/// Why generation could not start, or could not go on.
 public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A ``GenerateParameters`` value is out of range.
     case invalidParameter(name: String, value: String, requirement: String)
@@ -116,6 +116,11 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
     /// The model rejected the input: an empty prompt (``MiniCPMError/emptyInput``), a token id out
     /// of range, or a prompt longer than the room left in the cache.
     case model(MiniCPMError)
+    /// The model produced a NaN or infinite logit, so no token can be chosen from it: `step` 0 is the
+    /// prefill (the logits after the prompt), step `n` the `n`-th one-token decode step; `tokenID` is
+    /// the first vocabulary entry at fault. Usually a corrupt weight (``MiniCPM/checkFinite()`` names
+    /// it) or activations that overflow.
+    case nonFiniteLogits(step: Int, tokenID: Int)
 
     /// A readable explanation of the problem.
     public var description: String {
@@ -126,6 +131,10 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
             return "stop token id \(id) is outside the vocabulary 0..<\(v)"
         case let .model(error):
             return error.description
+        case let .nonFiniteLogits(step, tokenID):
+            let when = step == 0 ? "the prefill" : "decode step \(step)"
+            return "the logits of \(when) are not finite (token \(tokenID) is NaN or infinite); " +
+                "the model's weights may be corrupt (MiniCPM.checkFinite() names the tensor)"
         }
     }
 }

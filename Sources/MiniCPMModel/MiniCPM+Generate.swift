@@ -129,14 +129,16 @@ extension MiniCPM {
     ///   ``GenerationError/model(_:)`` wrapping ``MiniCPMError/emptyInput``,
     ///   ``MiniCPMError/tokenOutOfRange(id:vocabularySize:)`` or
     ///   ``MiniCPMError/contextOverflow(requested:maximum:)`` (a prompt longer than the room left in
-    ///   the cache). Nothing is computed and the cache is unchanged when it throws.
+    ///   the cache). Nothing is computed and the cache is unchanged when these are thrown.
+    ///   ``GenerationError/nonFiniteLogits(step:tokenID:)`` when a step's logits hold NaN or
+    ///   infinity (checked before sampling, every step); the cache then holds the tokens run so far.
     public func generate(promptTokens: [Int],
                          parameters: GenerateParameters = GenerateParameters(),
                          sampler: Sampler? = nil,
                          cache: KVCache? = nil,
                          onToken: (Int) -> GenerationControl = { _ in .continue }) throws(GenerationError) -> GenerationSummary {
         try parameters.validate(vocabularySize: configuration.vocabularySize)
-        let cache = cache ?? KVCache(configuration: configuration,
+        let cache = cache ?? KVCache(configuration: configuration, maximumLength: maximumContextLength,
                                      reservedLength: promptTokens.count + min(parameters.maxTokens, configuration.maxPositionEmbeddings))
         do { try validate([promptTokens], cache: cache) } catch { throw .model(error) }
         let sampler = sampler ?? parameters.sampler
@@ -144,15 +146,15 @@ extension MiniCPM {
         let maxTokens = parameters.maxTokens
         var generator = SeededRandom(seed: parameters.seed)
 
-        let result: Result<GenerationSummary, MiniCPMError> = withoutGradients {
+        let result: Result<GenerationSummary, GenerationError> = withoutGradients {
             let clock = ContinuousClock()
             let start = clock.now
             var history = cache.tokens + promptTokens
             var generated: [Int] = []
             generated.reserveCapacity(min(maxTokens, 4096))
             var decodeSteps = 0
-            do throws(MiniCPMError) {
-                var logits = try nextTokenLogits(for: promptTokens, cache: cache).scalars
+            do throws(GenerationError) {
+                var logits = try checkedLogits(for: promptTokens, cache: cache, step: 0)
                 guard maxTokens > 0 else {
                     return .success(GenerationSummary(
                         promptTokenCount: promptTokens.count, tokens: [], stopReason: .maxTokens,
@@ -168,8 +170,8 @@ extension MiniCPM {
                     if onToken(token) == .stop { reason = .cancelled; break }
                     if generated.count >= maxTokens { reason = .maxTokens; break }
                     if cache.remainingCapacity == 0 { reason = .contextFull; break }
-                    logits = try nextTokenLogits(for: [token], cache: cache).scalars
                     decodeSteps += 1
+                    logits = try checkedLogits(for: [token], cache: cache, step: decodeSteps)
                     token = sampler.nextToken(logits: &logits, history: history, using: &generator)
                 }
                 return .success(GenerationSummary(
@@ -182,8 +184,18 @@ extension MiniCPM {
         }
         switch result {
         case let .success(summary): return summary
-        case let .failure(error): throw .model(error)
+        case let .failure(error): throw error
         }
+    }
+
+    /// The next-token logits of `tokens`, refused when one is NaN or infinite: sampling from them
+    /// would silently pick token 0 (greedy) or nothing meaningful, and a corrupt weight shows up here
+    /// first. The check reads the `V` floats of the row once, negligible next to the forward pass.
+    private func checkedLogits(for tokens: [Int], cache: KVCache, step: Int) throws(GenerationError) -> [Float] {
+        let logits: Tensor
+        do { logits = try nextTokenLogits(for: tokens, cache: cache) } catch { throw .model(error) }
+        if let index = logits.firstNonFiniteIndex { throw .nonFiniteLogits(step: step, tokenID: index) }
+        return logits.scalars
     }
 
     /// Generation as an asynchronous stream: a ``GenerationEvent/token(_:)`` for every generated

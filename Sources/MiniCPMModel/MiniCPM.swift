@@ -24,6 +24,16 @@ public struct MiniCPM: Module {
     public var outputHead: (any LinearLayer)?
     /// The rotary embedding every layer uses, its frequencies computed once.
     public let rotary: RotaryEmbedding
+    /// The longest sequence a forward pass without a cache accepts, and the size of the cache that
+    /// ``generate(promptTokens:parameters:sampler:cache:onToken:)`` makes when given none.
+    ///
+    /// By default the trained context: `max_position_embeddings`, times the factor of a linear or
+    /// dynamic `rope_scaling` (whose purpose is to go past it), the same as a default
+    /// ``KVCache/maximumLength``. Beyond it positions were never trained and the logits degrade
+    /// without any error, so every entry point refuses longer input with
+    /// ``MiniCPMError/contextOverflow(requested:maximum:)`` (with a cache, its ``KVCache/maximumLength``
+    /// is the limit). Raise this value to extrapolate deliberately.
+    public var maximumContextLength: Int
 
     /// A model with the given parts (checked against `configuration` by the loaders).
     public init(configuration: MiniCPMConfiguration, embedding: Embedding, layers: [DecoderLayer],
@@ -34,6 +44,7 @@ public struct MiniCPM: Module {
         self.finalNorm = finalNorm
         self.outputHead = outputHead
         self.rotary = RotaryEmbedding(configuration: configuration)
+        self.maximumContextLength = configuration.trainedContextLength
     }
 
     public static var parts: [any ModulePart<MiniCPM>] {[
@@ -86,7 +97,8 @@ public struct MiniCPM: Module {
     }
 
     /// The check every forward entry point makes: equally long, non-empty sequences of ids in the
-    /// vocabulary, which fit in what is left of the cache.
+    /// vocabulary, which fit in what is left of the cache or, without one, in
+    /// ``maximumContextLength``.
     func validate(_ batch: [[Int]], cache: KVCache?) throws(MiniCPMError) {
         guard let t = batch.first?.count, batch.allSatisfy({ $0.count == t }) else {
             throw .raggedBatch(lengths: batch.map(\.count))
@@ -101,6 +113,8 @@ public struct MiniCPM: Module {
             guard t <= cache.remainingCapacity else {
                 throw .contextOverflow(requested: cache.length + t, maximum: cache.maximumLength)
             }
+        } else if t > maximumContextLength {
+            throw .contextOverflow(requested: t, maximum: maximumContextLength)
         }
     }
 
@@ -141,7 +155,9 @@ public enum MiniCPMError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .tokenOutOfRange(id, v): return "token id \(id) is outside the vocabulary 0..<\(v)"
         case .emptyInput: return "no input tokens"
         case let .raggedBatch(lengths): return "batch sequences differ in length: \(lengths)"
-        case let .contextOverflow(requested, maximum): return "\(requested) tokens exceed the context of \(maximum)"
+        case let .contextOverflow(requested, maximum):
+            return "\(requested) tokens exceed the context of \(maximum)" +
+                " (MiniCPM.maximumContextLength or a larger KVCache allows extrapolation)"
         }
     }
 }

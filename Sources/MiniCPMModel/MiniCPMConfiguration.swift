@@ -67,11 +67,13 @@ public struct MiniCPMConfiguration: Codable, Sendable, Equatable {
         case embeddingScale = "scale_emb", depthScale = "scale_depth", baseModelDimension = "dim_model_base"
         case tieWordEmbeddings = "tie_word_embeddings", bosTokenID = "bos_token_id", eosTokenIDs = "eos_token_id"
         case expertCount = "num_experts", expertsPerToken = "num_experts_per_tok"
-        case modelType = "model_type", architectures
+        case modelType = "model_type", architectures, torchDType = "torch_dtype", dtype
+        case attentionBias = "attention_bias", mlpBias = "mlp_bias"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        try Self.checkFamilyAndDType(c)
         func required(_ key: CodingKeys) throws -> Int {
             guard c.contains(key) else { throw MiniCPMConfigurationError.missingKey(key.stringValue) }
             return try Self.decodeInt(c, key)
