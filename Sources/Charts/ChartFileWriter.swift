@@ -8,7 +8,7 @@ import Foundation
 /// A chart or CSV file could not be written.
 ///
 /// Charts imports nothing (so that every layer can draw figures), so it cannot use TensorCore's
-/// `AtomicFileWriter`; ``ChartFileWriter`` follows the same rule in a few lines: only a regular file
+/// `AtomicFileWriter`; `ChartFileWriter` follows the same rule in a few lines: only a regular file
 /// is created or replaced, so `--out /dev/full` or a FIFO is refused rather than replaced by a
 /// regular file through `rename(2)`.
 public enum ChartWriteError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
@@ -100,7 +100,7 @@ enum ChartFileWriter {
     }
 }
 
-/// `write(2)`, outside the enum so that the name does not resolve to ``ChartFileWriter/write(_:to:)``.
+/// `write(2)`, outside the enum so that the name does not resolve to `ChartFileWriter.write(_:to:)`.
 private func systemWrite(_ descriptor: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
     write(descriptor, pointer, count)
 }
