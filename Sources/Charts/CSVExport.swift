@@ -30,9 +30,11 @@ public enum CSVExport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Writes ``string(for:xColumn:)`` to `url` atomically, as UTF-8.
+    /// Writes ``string(for:xColumn:)`` to `url` atomically, as UTF-8, creating or replacing only a
+    /// regular file (a link to one is followed).
+    /// - Throws: ``ChartWriteError``, for example for a directory, device or FIFO at `url`.
     public static func write(_ series: [ChartSeries], xColumn: String = "step", to url: URL) throws {
-        try Data(string(for: series, xColumn: xColumn).utf8).write(to: url, options: .atomic)
+        try ChartFileWriter.write(Data(string(for: series, xColumn: xColumn).utf8), to: url)
     }
 
     private static func formatX(_ x: Double) -> String {

@@ -192,9 +192,11 @@ public struct LineChart: Sendable {
         return best
     }
 
-    /// Writes ``svg()`` to `url` atomically, as UTF-8.
+    /// Writes ``svg()`` to `url` atomically, as UTF-8, creating or replacing only a regular file (a
+    /// link to one is followed).
+    /// - Throws: ``ChartWriteError``, for example for a directory, device or FIFO at `url`.
     public func write(to url: URL) throws {
-        try Data(svg().utf8).write(to: url, options: .atomic)
+        try ChartFileWriter.write(Data(svg().utf8), to: url)
     }
 
     /// A coordinate with at most two decimals and no trailing zeros.

@@ -22,6 +22,23 @@ extension MiniCPM {
                 owner[name] = i
             }
         }
+        // An untrusted num_hidden_layers is checked against the tensor names before the model's
+        // per-layer structure is built (see StoredLayerCount).
+        let storedLayers = StoredLayerCount(names: owner.keys, prefix: "model.layers.")
+        guard storedLayers.covers(configuration.layerCount) else {
+            throw .configuration(.inFile(path: configURL.path, .inconsistent(
+                "num_hidden_layers is \(configuration.layerCount), but in the weights \(storedLayers.summary)")))
+        }
+        // hidden_size sizes what is built before any tensor is read (the rotary frequency table has
+        // hidden_size / heads / 2 entries): check it, with vocab_size, against the embedding first.
+        let embedding = "model.embed_tokens.weight"
+        guard let embeddingFile = owner[embedding] else { throw .missingTensor(name: embedding) }
+        let embeddingShape: [Int]
+        do { embeddingShape = try files[embeddingFile].info(for: embedding).shape } catch { throw .safetensors(error) }
+        guard embeddingShape == [configuration.vocabularySize, configuration.hiddenSize] else {
+            throw .shapeMismatch(name: embedding, expected: [configuration.vocabularySize, configuration.hiddenSize],
+                                 found: embeddingShape)
+        }
         var consumed = Set<String>()
         do {
             try self.init(configuration: configuration) { declaration in

@@ -45,6 +45,15 @@ extension MiniCPM {
             throw .invalidMetadata(key: "\(architecture).expert_count", value: "\(configuration.expertCount)",
                                    reason: "mixture-of-experts models are not supported yet", path: path)
         }
+        // The embedding_length sizes what is built before any tensor is checked (the rotary frequency
+        // table has embedding_length / head_count / 2 entries): check it, with the vocabulary, first.
+        let expectedEmbedding = [configuration.vocabularySize, configuration.hiddenSize]
+        guard file.contains("token_embd.weight") else { throw .missingTensor(name: "token_embd.weight") }
+        let foundEmbedding: [Int]
+        do { foundEmbedding = try file.info(named: "token_embd.weight").shape } catch { throw .gguf(error) }
+        guard foundEmbedding == expectedEmbedding else {
+            throw .shapeMismatch(name: "token_embd.weight", expected: expectedEmbedding, found: foundEmbedding)
+        }
         // Every tensor is checked before anything is dequantised: unknown names, then each declared
         // tensor's presence, shape and type.
         let declarations: [TensorDeclaration]

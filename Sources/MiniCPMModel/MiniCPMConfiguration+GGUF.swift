@@ -27,6 +27,10 @@ extension MiniCPMConfiguration {
     /// | `tokenizer.ggml.bos_token_id` | ``bosTokenID`` | 1 |
     /// | `tokenizer.ggml.eos_token_id`, `eot_token_id`, `eom_token_id` | ``eosTokenIDs`` | `[2]` |
     ///
+    /// Each of the `block_count` layers must have a tensor (`blk.N.`), so that a forged
+    /// count fails at once instead of building millions of layers; the other sizes are checked
+    /// against the tensor shapes by the loader before any tensor is read.
+    ///
     /// ``tieWordEmbeddings`` is true when the file has no `output.weight` tensor. A `llama` file gets
     /// the scales of 1 (`scale_emb` 1, `scale_depth` √L, `dim_model_base` = hidden size) that make the
     /// MiniCPM forward exactly the Llama forward. Per-layer arrays (as some converters write for the
@@ -44,6 +48,12 @@ extension MiniCPMConfiguration {
         func key(_ suffix: String) -> String { "\(architecture).\(suffix)" }
 
         let layers = try reader.positiveInteger(key("block_count"))
+        // Checked against the tensors before anything is built per layer (see StoredLayerCount).
+        let storedLayers = StoredLayerCount(names: file.tensorNames, prefix: "blk.")
+        guard storedLayers.covers(layers) else {
+            throw .invalidMetadata(key: key("block_count"), value: "\(layers)",
+                                   reason: "the file does not hold that many layers: \(storedLayers.summary)", path: reader.path)
+        }
         let hidden = try reader.positiveInteger(key("embedding_length"))
         let feedForward = try reader.positiveInteger(key("feed_forward_length"), perLayer: true)
         let heads = try reader.positiveInteger(key("attention.head_count"), perLayer: true)

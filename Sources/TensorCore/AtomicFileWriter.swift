@@ -19,10 +19,21 @@ import Foundation
 /// }
 /// ```
 ///
+/// Only a regular file is ever replaced: the destination must be absent, a regular file, or a
+/// symbolic link that resolves to a regular file (then the link is kept and its target replaced, the
+/// temporary file living in the target's directory, so that the rename stays on one file system). A
+/// directory, device, FIFO or socket, or a link to one, is refused with
+/// ``AtomicFileDestinationError`` — renaming over `/dev/full` as root would otherwise replace the
+/// device node. The check runs when the writer is created and again just before the rename, which
+/// narrows (but, short of `renameat2` flags Linux does not offer for this, cannot close) the window in
+/// which another process could put something else there.
+///
 /// Small writes are buffered. A writer is used from one thread at a time.
 public final class AtomicFileWriter {
-    /// The file that ``commit()`` creates or replaces.
+    /// The file that ``commit()`` creates or replaces, as given.
     public let destination: URL
+    /// The file actually replaced: ``destination``, or the regular file it links to.
+    public let target: URL
     /// The temporary file that receives the bytes until ``commit()``.
     public let temporaryURL: URL
 
@@ -31,13 +42,17 @@ public final class AtomicFileWriter {
     private var finished = false
     private static let bufferCapacity = 1 << 20
 
-    /// Creates a temporary file next to `destination` (permissions as for a new file: `0666` minus
-    /// the umask).
-    /// - Throws: ``AtomicFileWriteError`` if the temporary file cannot be created.
+    /// Creates a temporary file next to `destination` (or next to the regular file it links to;
+    /// permissions as for a new file: `0666` minus the umask).
+    /// - Throws: ``AtomicFileDestinationError`` if `destination` is neither absent nor a regular file
+    ///   (nor a link to one), ``AtomicFileWriteError`` if it cannot be examined or the temporary file
+    ///   cannot be created.
     public init(destination: URL) throws {
         self.destination = destination
-        let directory = destination.deletingLastPathComponent()
-        let name = destination.lastPathComponent
+        let target = try Self.target(of: destination)
+        self.target = target
+        let directory = target.deletingLastPathComponent()
+        let name = target.lastPathComponent
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
         while true {
@@ -91,8 +106,11 @@ public final class AtomicFileWriter {
         try data.withUnsafeBytes { (raw) in try write(raw) }
     }
 
-    /// Flushes the bytes to disk and atomically replaces ``destination`` with them.
-    /// - Throws: ``AtomicFileWriteError``; the temporary file is removed and the destination untouched.
+    /// Flushes the bytes to disk and atomically replaces ``target`` (``destination`` or the regular
+    /// file it links to) with them.
+    /// - Throws: ``AtomicFileWriteError``, or ``AtomicFileDestinationError`` when something other than
+    ///   a regular file has appeared at ``target`` since the writer was created; the temporary file is
+    ///   removed and the destination untouched.
     ///   Committing twice, or after ``abort()`` or a failed write, throws with code `EBADF`.
     public func commit() throws {
         guard !finished else { throw AtomicFileWriteError(path: temporaryURL.path, operation: .rename, code: EBADF) }
@@ -102,8 +120,9 @@ public final class AtomicFileWriter {
             let fd = descriptor
             descriptor = -1
             guard close(fd) == 0 else { throw AtomicFileWriteError(path: temporaryURL.path, operation: .close, code: errno) }
-            guard rename(temporaryURL.path, destination.path) == 0 else {
-                throw AtomicFileWriteError(path: destination.path, operation: .rename, code: errno)
+            try Self.checkReplaceable(target.path)
+            guard rename(temporaryURL.path, target.path) == 0 else {
+                throw AtomicFileWriteError(path: target.path, operation: .rename, code: errno)
             }
         } catch {
             abort()
@@ -111,7 +130,7 @@ public final class AtomicFileWriter {
         }
         finished = true
         // Make the rename itself durable; a failure here leaves a complete file, so it is not reported.
-        let directory = open(destination.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directory = open(target.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directory >= 0 {
             _ = fsync(directory)
             close(directory)
@@ -151,6 +170,49 @@ public final class AtomicFileWriter {
         try writer.commit()
     }
 
+    /// The file a write to `destination` replaces: `destination` itself when it is absent or a
+    /// regular file, the resolved target when it is a symbolic link to a regular file.
+    /// - Throws: ``AtomicFileDestinationError`` for anything else, ``AtomicFileWriteError`` (operation
+    ///   `inspect`) when `lstat` fails other than with `ENOENT`.
+    static func target(of destination: URL) throws -> URL {
+        let path = destination.path
+        if destination.hasDirectoryPath { throw AtomicFileDestinationError.directoryPath(path: path) }
+        guard let mode = try mode(ofLink: path) else { return destination }
+        guard let kind = AtomicFileDestinationError.FileKind(mode: mode) else { return destination }
+        guard kind == .symbolicLink else { throw AtomicFileDestinationError.notRegularFile(path: path, kind: kind) }
+        guard let resolved = realpath(path, nil) else {
+            throw AtomicFileDestinationError.unresolvableLink(path: path, code: errno)
+        }
+        let resolvedPath = String(cString: resolved)
+        free(resolved)
+        var info = stat()
+        guard stat(resolvedPath, &info) == 0 else {
+            throw AtomicFileDestinationError.unresolvableLink(path: path, code: errno)
+        }
+        if let targetKind = AtomicFileDestinationError.FileKind(mode: UInt32(info.st_mode)) {
+            throw AtomicFileDestinationError.linkToNonRegularFile(path: path, target: resolvedPath, kind: targetKind)
+        }
+        return URL(fileURLWithPath: resolvedPath, isDirectory: false)
+    }
+
+    /// Throws unless `path` is absent or a regular file (not followed: the rename replaces the entry).
+    static func checkReplaceable(_ path: String) throws {
+        if let mode = try mode(ofLink: path), let kind = AtomicFileDestinationError.FileKind(mode: mode) {
+            throw AtomicFileDestinationError.notRegularFile(path: path, kind: kind)
+        }
+    }
+
+    /// `lstat(path).st_mode`, or `nil` when nothing is there.
+    private static func mode(ofLink path: String) throws -> UInt32? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            let code = errno
+            if code == ENOENT { return nil }
+            throw AtomicFileWriteError(path: path, operation: .inspect, code: code)
+        }
+        return UInt32(info.st_mode)
+    }
+
     private func flush() throws {
         guard !buffer.isEmpty else { return }
         try buffer.withUnsafeBytes { (raw) in try writeFully(raw) }
@@ -178,6 +240,8 @@ public final class AtomicFileWriter {
 public struct AtomicFileWriteError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
     /// What the writer was doing.
     public enum Operation: String, Sendable {
+        /// Examining what the destination is (`lstat`).
+        case inspect
         /// Creating the temporary file.
         case create
         /// Writing bytes.

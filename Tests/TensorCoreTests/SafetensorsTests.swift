@@ -312,11 +312,11 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: target), Data("original".utf8))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["keep.bin"])
 
-        // Renaming over a directory fails at commit: the temporary file is removed.
+        // A directory is refused before any temporary file is made (AtomicFileDestinationTests).
         let blocker = url("blocker")
         try FileManager.default.createDirectory(at: blocker.appendingPathComponent("inside"), withIntermediateDirectories: true)
         XCTAssertThrowsError(try AtomicFileWriter.write(Data([1, 2, 3]), to: blocker)) {
-            XCTAssertEqual(($0 as? AtomicFileWriteError)?.operation, .rename)
+            XCTAssertEqual($0 as? AtomicFileDestinationError, .notRegularFile(path: blocker.path, kind: .directory))
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(), ["blocker", "keep.bin"])
     }
