@@ -40,11 +40,18 @@ let package = Package(
         ),
         .target(
             name: "Tokenizer",
-            dependencies: ["CSentencePiece"]
+            dependencies: ["CSentencePiece", "AtomicWrite"]
         ),
-        // SVG line charts and CSV export; imports nothing, so every layer above can draw figures.
+        // SVG line charts and CSV export; imports nothing of ours but AtomicWrite, so every layer above can draw figures.
+        // Whole-file atomic writes that replace only regular files, for the targets that import
+        // nothing of TensorCore (Charts, Tokenizer); TensorCore's streaming AtomicFileWriter follows
+        // the same rule.
         .target(
-            name: "Charts"
+            name: "AtomicWrite"
+        ),
+        .target(
+            name: "Charts",
+            dependencies: ["AtomicWrite"]
         ),
         .target(
             name: "Schedulers",
@@ -60,8 +67,12 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "AtomicWriteTests",
+            dependencies: ["AtomicWrite"]
+        ),
+        .testTarget(
             name: "ChartsTests",
-            dependencies: ["Charts"]
+            dependencies: ["Charts", "AtomicWrite"]
         ),
         .testTarget(
             name: "SchedulersTests",

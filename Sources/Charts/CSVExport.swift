@@ -1,3 +1,4 @@
+import AtomicWrite
 import Foundation
 
 /// Writes series (sampled schedules, loss curves) as CSV.
@@ -32,9 +33,9 @@ public enum CSVExport {
 
     /// Writes ``string(for:xColumn:)`` to `url` atomically, as UTF-8, creating or replacing only a
     /// regular file (a link to one is followed).
-    /// - Throws: ``ChartWriteError``, for example for a directory, device or FIFO at `url`.
+    /// - Throws: `AtomicWriteError`, for example for a directory, device or FIFO at `url`.
     public static func write(_ series: [ChartSeries], xColumn: String = "step", to url: URL) throws {
-        try ChartFileWriter.write(Data(string(for: series, xColumn: xColumn).utf8), to: url)
+        try AtomicWrite.write(Data(string(for: series, xColumn: xColumn).utf8), to: url)
     }
 
     private static func formatX(_ x: Double) -> String {

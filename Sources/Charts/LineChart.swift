@@ -1,3 +1,4 @@
+import AtomicWrite
 import Foundation
 
 /// A line chart written as a standalone SVG file: axes with labelled ticks, grid lines, a title,
@@ -194,9 +195,9 @@ public struct LineChart: Sendable {
 
     /// Writes ``svg()`` to `url` atomically, as UTF-8, creating or replacing only a regular file (a
     /// link to one is followed).
-    /// - Throws: ``ChartWriteError``, for example for a directory, device or FIFO at `url`.
+    /// - Throws: `AtomicWriteError`, for example for a directory, device or FIFO at `url`.
     public func write(to url: URL) throws {
-        try ChartFileWriter.write(Data(svg().utf8), to: url)
+        try AtomicWrite.write(Data(svg().utf8), to: url)
     }
 
     /// A coordinate with at most two decimals and no trailing zeros.

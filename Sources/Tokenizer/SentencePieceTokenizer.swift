@@ -1,3 +1,4 @@
+import AtomicWrite
 import CSentencePiece
 import Foundation
 
@@ -261,13 +262,15 @@ public final class SentencePieceTokenizer: TextTokenizer, @unchecked Sendable {
         return Data(bytes: bytes, count: length)
     }
 
-    /// Writes the model to a file (atomically), e.g. a freshly trained one.
+    /// Writes the model to a file atomically, e.g. a freshly trained one; only a regular file is
+    /// created or replaced (see `AtomicWrite`).
+    /// - Throws: ``TokenizerError/cannotWrite(path:reason:)`` naming the path and why.
     public func write(to url: URL) throws(TokenizerError) {
         let data = try serializedModel()
         do {
-            try data.write(to: url, options: .atomic)
+            try AtomicWrite.write(data, to: url)
         } catch {
-            throw .unreadableFile(path: url.path, reason: "cannot write: \(error)")
+            throw .cannotWrite(path: url.path, reason: error.description)
         }
     }
 }

@@ -4,6 +4,8 @@ public enum TokenizerError: Error, Sendable, Hashable, CustomStringConvertible {
     case fileNotFound(path: String)
     /// The file exists but could not be read (a directory, no permission, ...).
     case unreadableFile(path: String, reason: String)
+    /// A model file could not be written (`reason` says why, e.g. the destination is not a regular file).
+    case cannotWrite(path: String, reason: String)
     /// The bytes are not a SentencePiece model (`source` is the file path, or a description such
     /// as `"<data>"` for in-memory bytes); `reason` is the library's message.
     case invalidModel(source: String, reason: String)
@@ -46,6 +48,8 @@ public enum TokenizerError: Error, Sendable, Hashable, CustomStringConvertible {
             return "no tokenizer model at \(path)"
         case let .unreadableFile(path, reason):
             return "cannot read \(path): \(reason)"
+        case let .cannotWrite(path, reason):
+            return "cannot write \(path): \(reason)"
         case let .invalidModel(source, reason):
             return "\(source) is not a SentencePiece model: \(reason)"
         case let .idOutOfRange(id, index, size):

@@ -5,13 +5,14 @@ import Darwin
 #endif
 import Foundation
 
-/// A chart or CSV file could not be written.
+/// A file could not be written by ``AtomicWrite``.
 ///
-/// Charts imports nothing (so that every layer can draw figures), so it cannot use TensorCore's
-/// `AtomicFileWriter`; `ChartFileWriter` follows the same rule in a few lines: only a regular file
-/// is created or replaced, so `--out /dev/full` or a FIFO is refused rather than replaced by a
-/// regular file through `rename(2)`.
-public enum ChartWriteError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
+/// Charts and Tokenizer import nothing of TensorCore (every layer draws figures; Tokenizer stands
+/// beside TensorCore), so they cannot use TensorCore's streaming `AtomicFileWriter`; this target
+/// imports nothing and follows the same rule for a whole buffer: only a regular file is created or
+/// replaced, so `--out /dev/full` or a FIFO is refused rather than replaced by a regular file
+/// through `rename(2)`.
+public enum AtomicWriteError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
     /// The destination exists and is not a regular file: `kind` says what it is
     /// (`a directory`, `a character device`, …). For a symbolic link, `path` is the link's target.
     case notRegularFile(path: String, kind: String)
@@ -36,10 +37,14 @@ public enum ChartWriteError: Error, Sendable, Equatable, CustomStringConvertible
     public var errorDescription: String? { description }
 }
 
-/// Writes a chart or CSV file atomically (temporary file, `fsync`, `rename`), replacing only a
-/// regular file; a symbolic link to a regular file is followed and its target replaced.
-enum ChartFileWriter {
-    static func write(_ data: Data, to url: URL) throws(ChartWriteError) {
+/// Writes a whole file atomically (temporary file in the same directory, `fsync`, `rename`),
+/// replacing only a regular file; a symbolic link to a regular file is followed and its target
+/// replaced. The destination is checked when the write starts and again just before the rename.
+public enum AtomicWrite {
+    /// Writes `data` to `url`.
+    /// - Throws: ``AtomicWriteError``: the destination is a directory, device, FIFO, socket or a
+    ///   link to one, or a system call failed.
+    public static func write(_ data: Data, to url: URL) throws(AtomicWriteError) {
         if url.hasDirectoryPath { throw .directoryPath(path: url.path) }
         var target = url.path
         if try kind(of: target) == "a symbolic link" {
@@ -53,7 +58,7 @@ enum ChartFileWriter {
             .appendingPathComponent(".\(targetURL.lastPathComponent).\(String(UInt64.random(in: 0 ... .max) & 0xFFFF_FFFF_FFFF, radix: 36)).partial").path
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw .systemCall(operation: "create", path: temporary, code: errno) }
-        var failure: ChartWriteError?
+        var failure: AtomicWriteError?
         data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -81,7 +86,7 @@ enum ChartFileWriter {
     }
 
     /// What `path` is when it is not a regular file (`nil` for a regular file or nothing).
-    private static func kind(of path: String) throws(ChartWriteError) -> String? {
+    private static func kind(of path: String) throws(AtomicWriteError) -> String? {
         var info = stat()
         guard lstat(path, &info) == 0 else {
             if errno == ENOENT { return nil }
@@ -100,7 +105,7 @@ enum ChartFileWriter {
     }
 }
 
-/// `write(2)`, outside the enum so that the name does not resolve to `ChartFileWriter.write(_:to:)`.
+/// `write(2)`, outside the enum so that the name does not resolve to `AtomicWrite.write(_:to:)`.
 private func systemWrite(_ descriptor: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
     write(descriptor, pointer, count)
 }
