@@ -52,6 +52,9 @@ struct ChatCommand: ParsableCommand, SamplingDefaults {
     @Option(help: "Most tokens the conversation may hold (default: the model's context length; more than it warns).")
     var contextLength: Int?
 
+    @Flag(help: "Scan every weight for NaN and infinity after loading, and name the first bad tensor (as llama.cpp's --check-tensors).")
+    var checkTensors = false
+
     @OptionGroup var sampling: SamplingOptions<ChatCommand>
 
     @Flag(help: "Print nothing but the replies (no load message, no speed line).")
@@ -77,6 +80,7 @@ struct ChatCommand: ParsableCommand, SamplingDefaults {
         let clock = ContinuousClock()
         let loadStart = clock.now
         let languageModel = try LanguageModel(contentsOf: URL(fileURLWithPath: model))
+        if checkTensors { try languageModel.model.checkFinite() }
         let trained = languageModel.model.configuration.trainedContextLength
         if let contextLength, contextLength > trained {
             // As llama.cpp's "possible training context overflow": allowed, but past what the

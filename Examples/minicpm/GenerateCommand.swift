@@ -58,6 +58,9 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
     @Option(help: "Most tokens to generate (0 only reads the prompt).")
     var maxTokens = 64
 
+    @Flag(help: "Scan every weight for NaN and infinity after loading, and name the first bad tensor (as llama.cpp's --check-tensors).")
+    var checkTensors = false
+
     @OptionGroup var sampling: SamplingOptions<GenerateCommand>
 
     func validate() throws {
@@ -81,6 +84,7 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
         let out = FileHandle.standardOutput
         let summary: GenerationSummary
         if let languageModel = try loadLanguageModel() {
+            if checkTensors { try languageModel.model.checkFinite() }
             let request: LanguageModel.Prompt
             if let promptIDs {
                 request = .tokens(promptIDs.ids)
@@ -98,6 +102,7 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
             }.summary
         } else {
             let network = try MiniCPM(contentsOf: modelURL)
+            if checkTensors { try network.checkFinite() }
             var first = true
             summary = try network.generate(promptTokens: promptIDs?.ids ?? [], parameters: parameters) { id in
                 out.write(Data((first ? "\(id)" : ",\(id)").utf8))

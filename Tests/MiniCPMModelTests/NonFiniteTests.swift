@@ -6,23 +6,9 @@ import XCTest
 /// NaN and infinity in weights or logits: generation refuses to sample from them and names the step,
 /// `MiniCPM.checkFinite()` names the tensor (issue 11, hole 2).
 final class NonFiniteTests: XCTestCase {
-    /// The tiny fixture copied to a temporary directory, with `value` written at element `index` of
-    /// tensor `name` (through `SafetensorsWriter`, so the file is what a corrupt checkpoint looks like).
     func corruptedFixture(_ name: String, index: Int, value: Float) throws -> URL {
-        let source = fixtureURL("tiny-minicpm")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("minicpm-nan-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try corruptedCheckpoint(tensor: name, index: index, value: value)
         addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"),
-                                         to: directory.appendingPathComponent("config.json"))
-        let weights = try SafetensorsFile(contentsOf: source.appendingPathComponent("model.safetensors"))
-        var writer = SafetensorsWriter(metadata: ["format": "pt"])
-        for tensorName in weights.tensorNames {
-            var tensor = try weights.tensor(named: tensorName)
-            if tensorName == name { tensor.withUnsafeMutableBufferPointer { $0[index] = value } }
-            try writer.add(tensor, named: tensorName)
-        }
-        try writer.write(to: directory.appendingPathComponent("model.safetensors"))
         return directory
     }
 
@@ -91,25 +77,27 @@ final class NonFiniteTests: XCTestCase {
 extension CommandLineToolTests {
     /// `minicpm logits` on the NaN checkpoint fails, names the tensor and writes nothing.
     func testLogitsRefusesNonFiniteLogitsAndNamesTheTensor() throws {
-        let source = fixtureURL("tiny-minicpm")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("minicpm-nan-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try corruptedCheckpoint(tensor: "model.norm.weight", index: 0, value: .nan)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"),
-                                         to: directory.appendingPathComponent("config.json"))
-        let weights = try SafetensorsFile(contentsOf: source.appendingPathComponent("model.safetensors"))
-        var writer = SafetensorsWriter()
-        for name in weights.tensorNames {
-            var tensor = try weights.tensor(named: name)
-            if name == "model.norm.weight" { tensor.withUnsafeMutableBufferPointer { $0[0] = .nan } }
-            try writer.add(tensor, named: name)
-        }
-        try writer.write(to: directory.appendingPathComponent("model.safetensors"))
-
         let out = directory.appendingPathComponent("logits.safetensors")
         let (status, output) = try run(["logits", "--model", directory.path, "--ids", "1,316,505", "--out", out.path])
         XCTAssertNotEqual(status, 0, output)
         XCTAssertTrue(output.contains("model.norm.weight"), output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+}
+
+extension CommandLineToolTests {
+    /// `--check-tensors` scans every weight after loading, as llama.cpp's option does, and names the
+    /// first non-finite one before anything is generated; without it the same run fails at the prefill.
+    func testGenerateWithCheckTensorsNamesTheCorruptTensor() throws {
+        let directory = try corruptedCheckpoint(tensor: "model.layers.1.mlp.up_proj.weight", index: 7, value: .infinity)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let checked = try run(["generate", "--model", directory.path, "--prompt-ids", "1,316,505", "--max-tokens", "4", "--check-tensors"])
+        XCTAssertNotEqual(checked.status, 0, checked.output)
+        XCTAssertTrue(checked.output.contains("model.layers.1.mlp.up_proj.weight"), checked.output)
+        let unchecked = try run(["generate", "--model", directory.path, "--prompt-ids", "1,316,505", "--max-tokens", "4"])
+        XCTAssertNotEqual(unchecked.status, 0, unchecked.output)
+        XCTAssertTrue(unchecked.output.contains("prefill"), unchecked.output)
     }
 }
