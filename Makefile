@@ -55,7 +55,6 @@ bench: setup
 FUZZ_SECONDS ?= 600
 FUZZ_SCRATCH ?= $(CURDIR)/.build-fuzz
 FUZZ_OUT ?= $(CURDIR)/.fuzz
-export FUZZ_SECONDS FUZZ_OUT
 # swiftc keeps only the last -sanitize= it is given, and SwiftPM passes one per --sanitize, so the
 # Swift code gets both in one flag (without it the Swift parsers would have no coverage counters).
 FUZZ_BUILD_FLAGS := -c release --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address \
@@ -66,6 +65,7 @@ fuzz-build: setup
 
 fuzz: fuzz-build
 	FUZZ_BIN="$$(cd Fuzz && $(SWIFT) build $(FUZZ_BUILD_FLAGS) --show-bin-path)" \
+		FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_OUT="$(FUZZ_OUT)" FUZZ_TARGETS="$(FUZZ_TARGETS)" FUZZ_FLAGS="$(FUZZ_FLAGS)" \
 		bash Fuzz/run.sh
 
 clean:

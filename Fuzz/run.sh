@@ -4,7 +4,8 @@
 # logs and a summary under FUZZ_OUT. Called by `make fuzz`; see Docs/Reliability.md.
 #   FUZZ_SECONDS  seconds per target (default 600)
 #   FUZZ_TARGETS  which targets (default: all five)
-#   FUZZ_FLAGS    extra libFuzzer options, e.g. -seed=1 or -only_ascii=1
+#   FUZZ_FLAGS    extra libFuzzer options, e.g. -seed=1, or -fork=1 -ignore_crashes=1 to go on past
+#                 a crash (one child process at a time; every crasher is kept)
 #   FUZZ_BIN      folder of the built fuzzers; FUZZ_OUT  where corpora, crashers and logs go
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -36,6 +37,7 @@ for target in $FUZZ_TARGETS; do
         -artifact_prefix="$FUZZ_OUT/crashes/$target-" $FUZZ_FLAGS >"$log" 2>&1
     rc=$?
     grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$log"
+    grep -E '^#[0-9]+: cov:' "$log" | tail -1   # the last status line of -fork mode
     echo "   corpus: $(find "$corpus" -type f | wc -l) files, exit status $rc"
     if [ "$rc" -ne 0 ]; then
         status=1
