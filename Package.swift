@@ -61,9 +61,14 @@ let package = Package(
             name: "Optimizers",
             dependencies: ["TensorCore", "Schedulers"]
         ),
+        // Runs the `minicpm` executable for the test targets that check the command line.
+        .target(
+            name: "CommandLineTestSupport",
+            path: "Tests/CommandLineTestSupport"
+        ),
         .testTarget(
             name: "TokenizerTests",
-            dependencies: ["Tokenizer"],
+            dependencies: ["Tokenizer", "CommandLineTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -85,7 +90,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MiniCPMModelTests",
-            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore"],
+            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "CommandLineTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         // Every Swift snippet of README.md, Docs/ and the DocC catalogues, compiled and run.

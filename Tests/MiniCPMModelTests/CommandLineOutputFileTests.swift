@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CommandLineTestSupport
 import Foundation
 import XCTest
 
@@ -8,20 +9,7 @@ import XCTest
 /// clearly (issue 11, hole 1), through the library's atomic writer.
 final class CommandLineOutputFileTests: XCTestCase {
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let tool = Bundle.main.bundleURL.appendingPathComponent("minicpm")
-        guard FileManager.default.isExecutableFile(atPath: tool.path) else {
-            throw XCTSkip("minicpm executable not built beside the tests (\(tool.path))")
-        }
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try CommandLineTool.run(arguments)
     }
 
     func testLogitsRefusesAFIFOAndAnEmptyPath() throws {

@@ -1,3 +1,4 @@
+import CommandLineTestSupport
 import Foundation
 import MiniCPMModel
 import TensorCore
@@ -7,36 +8,12 @@ import XCTest
 /// Runs the `minicpm` executable that `swift test` builds beside the test bundle.
 final class CommandLineToolTests: XCTestCase {
     func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
-        try run(arguments, bytes: input.map { Data($0.utf8) })
+        try CommandLineTool.run(arguments, input: input.map { Data($0.utf8) })
     }
 
     /// Runs the tool with `bytes` (any bytes, UTF-8 or not) on its standard input.
     func run(_ arguments: [String], bytes input: Data?) throws -> (status: Int32, output: String) {
-        let tool = try toolURL()
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let inputPipe = Pipe()
-        if input != nil { process.standardInput = inputPipe }
-        try process.run()
-        if let input {
-            inputPipe.fileHandleForWriting.write(input)
-            try inputPipe.fileHandleForWriting.close()
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    func toolURL() throws -> URL {
-        let tool = Bundle.main.bundleURL.appendingPathComponent("minicpm")
-        guard FileManager.default.isExecutableFile(atPath: tool.path) else {
-            throw XCTSkip("minicpm executable not built beside the tests (\(tool.path))")
-        }
-        return tool
+        try CommandLineTool.run(arguments, input: input)
     }
 
     func testGenerateReproducesTheReferenceGreedyIDs() throws {
@@ -234,20 +211,12 @@ final class CommandLineToolTests: XCTestCase {
     /// `Process` takes Swift strings, which are always valid) is refused before anything runs (it
     /// used to chat about U+FFFD and exit 0).
     func testPromptThatIsNotUTF8IsRefused() throws {
-        let tool = try toolURL()
         let model = try chatModelDirectory().path
         for (form, source, offset) in [("--prompt \"$(printf 'ab\\377c')\"", "--prompt", 2),
                                        ("--prompt Hi \"--system=$(printf 'x\\355\\240\\200')\"", "--system", 1)] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "exec \"$0\" chat --model \"$1\" \(form) --max-tokens 1 --greedy", tool.path, model]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 64, output)
+            let (status, output) = try CommandLineTool.runThroughShell("chat --model \"$1\" \(form) --max-tokens 1 --greedy",
+                                                                       parameters: [model])
+            XCTAssertEqual(status, 64, output)
             XCTAssertTrue(output.contains("Error: \(source) is not valid UTF-8: ill-formed sequence at byte offset \(offset)"),
                           "\(form): \(output)")
         }

@@ -1,3 +1,4 @@
+import CommandLineTestSupport
 import Foundation
 import Tokenizer
 import XCTest
@@ -5,29 +6,12 @@ import XCTest
 /// Runs the `minicpm` executable that `swift test` builds beside the test bundle.
 final class CommandLineTests: XCTestCase {
     func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
-        try run(arguments, bytes: input.map { Data($0.utf8) })
+        try CommandLineTool.run(arguments, input: input.map { Data($0.utf8) })
     }
 
     /// Runs the tool with `input` (any bytes) on its standard input.
     func run(_ arguments: [String], bytes input: Data?) throws -> (status: Int32, output: String) {
-        let tool = Bundle.main.bundleURL.appendingPathComponent("minicpm")
-        guard FileManager.default.isExecutableFile(atPath: tool.path) else {
-            throw XCTSkip("minicpm executable not built beside the tests (\(tool.path))")
-        }
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(input) }
-        try stdin.fileHandleForWriting.close()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try CommandLineTool.run(arguments, input: input)
     }
 
     var model: String { fixtureURL("tokenizer.model.v1").path }
@@ -75,19 +59,10 @@ final class CommandLineTests: XCTestCase {
     /// Issue 11, hole 8: `--text` with bytes that are not UTF-8 (through a shell: `Process` takes
     /// Swift strings, always valid) is refused with the option and the offset.
     func testTokenizeRefusesTextThatIsNotUTF8() throws {
-        let tool = Bundle.main.bundleURL.appendingPathComponent("minicpm")
-        guard FileManager.default.isExecutableFile(atPath: tool.path) else { throw XCTSkip("minicpm not built") }
         // An overlong encoding of "/" (C0 AF) after "abc".
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "exec \"$0\" tokenize --tokenizer \"$1\" --text \"$(printf 'abc\\300\\257')\"", tool.path, model]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 64, output)
+        let (status, output) = try CommandLineTool.runThroughShell("tokenize --tokenizer \"$1\" --text \"$(printf 'abc\\300\\257')\"",
+                                                                   parameters: [model])
+        XCTAssertEqual(status, 64, output)
         XCTAssertEqual(output, "Error: --text is not valid UTF-8: ill-formed sequence at byte offset 3 (byte 0xC0)\n")
     }
 
