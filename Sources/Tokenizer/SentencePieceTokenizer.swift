@@ -85,8 +85,14 @@ public final class SentencePieceTokenizer: TextTokenizer, @unchecked Sendable {
     /// - Parameters:
     ///   - data: The serialized `ModelProto`.
     ///   - source: How errors and ``source`` name these bytes.
-    /// - Throws: ``TokenizerError/invalidModel(source:reason:)`` when the bytes are not a model.
+    /// - Throws: ``TokenizerError/invalidModel(source:reason:)`` when the bytes are not a model,
+    ///   or when its normalizer's or denormalizer's `precompiled_charsmap` is corrupt.
     public init(data: Data, source: String = "<data>") throws(TokenizerError) {
+        // libsentencepiece 0.1.97 does not check the normalizer's charsmap and reads out of
+        // bounds on a corrupt one, so it is checked here first.
+        if let problem = data.withUnsafeBytes({ PrecompiledCharsMapValidation.problem(inModel: $0) }) {
+            throw .invalidModel(source: source, reason: problem)
+        }
         var processor: OpaquePointer?
         let (status, message) = withErrorBuffer { error, capacity in
             data.withUnsafeBytes { bytes in
