@@ -115,7 +115,7 @@ final class CheckpointTests: XCTestCase {
 
         let file = try SafetensorsFile(contentsOf: dir.appendingPathComponent("model.safetensors"))
         XCTAssertEqual(Set(file.tensorNames), Set(model.namedParameters.map(\.name)))
-        XCTAssertTrue(try file.tensorInfos.allSatisfy { $0.dtype == .f32 })
+        XCTAssertTrue(file.tensorInfos.allSatisfy { $0.dtype == .f32 })
         XCTAssertEqual(file.metadata["format"], "pt")
     }
 
@@ -136,7 +136,7 @@ final class CheckpointTests: XCTestCase {
         let model = Self.model(seed: 3)
         try model.save(to: dir, dtype: .f16)
         let file = try SafetensorsFile(contentsOf: dir.appendingPathComponent("model.safetensors"))
-        XCTAssertTrue(try file.tensorInfos.allSatisfy { $0.dtype == .f16 })
+        XCTAssertTrue(file.tensorInfos.allSatisfy { $0.dtype == .f16 })
 
         let loaded = try MiniCPM(directory: dir)
         assertParameters(of: loaded, equal: model, after: { Float(Float16($0)) })
@@ -149,7 +149,7 @@ final class CheckpointTests: XCTestCase {
         let model = Self.model(seed: 4)
         try model.save(to: dir, dtype: .bf16)
         let file = try SafetensorsFile(contentsOf: dir.appendingPathComponent("model.safetensors"))
-        XCTAssertTrue(try file.tensorInfos.allSatisfy { $0.dtype == .bf16 })
+        XCTAssertTrue(file.tensorInfos.allSatisfy { $0.dtype == .bf16 })
 
         let loaded = try MiniCPM(directory: dir)
         assertParameters(of: loaded, equal: model, after: Self.bfloat16Rounded)
