@@ -61,14 +61,15 @@ let package = Package(
             name: "Optimizers",
             dependencies: ["TensorCore", "Schedulers"]
         ),
-        // Runs the `minicpm` executable for the test targets that check the command line.
+        // What several test targets share: the `minicpm` runner, the seeded generator of the
+        // scheduler fits and the documentation's example data, the SmolLM2 vocabulary file.
         .target(
-            name: "CommandLineTestSupport",
-            path: "Tests/CommandLineTestSupport"
+            name: "TestSupport",
+            path: "Tests/TestSupport"
         ),
         .testTarget(
             name: "TokenizerTests",
-            dependencies: ["Tokenizer", "CommandLineTestSupport"],
+            dependencies: ["Tokenizer", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -81,7 +82,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SchedulersTests",
-            dependencies: ["Schedulers", "Charts"]
+            dependencies: ["Schedulers", "Charts", "TestSupport"]
         ),
         .testTarget(
             name: "OptimizersTests",
@@ -90,13 +91,13 @@ let package = Package(
         ),
         .testTarget(
             name: "MiniCPMModelTests",
-            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "CommandLineTestSupport"],
+            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         // Every Swift snippet of README.md, Docs/ and the DocC catalogues, compiled and run.
         .testTarget(
             name: "DocumentationTests",
-            dependencies: ["TensorCore", "MiniCPMModel", "Tokenizer", "Charts", "Schedulers", "Optimizers"],
+            dependencies: ["TensorCore", "MiniCPMModel", "Tokenizer", "Charts", "Schedulers", "Optimizers", "TestSupport"],
             exclude: ["Snippets/README.md"]
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Charts
 import Foundation
+import TestSupport
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -275,7 +276,7 @@ final class SchedulerSnippetTests: SnippetTestCase {
     /// The wind-tunnel grid: 4 model sizes (9M–300M) × 5 data sizes (1B–100B tokens) from the example
     /// law plus noise of σ = 0.004 (the data of `SchedulersTests.DocumentationFigureTests`).
     static func exampleObservations() -> [LossObservation] {
-        var generator = ExampleDataGenerator(seed: 2_404_06395)
+        var generator = SeededGenerator(seed: 2_404_06395)
         var observations: [LossObservation] = []
         for n in [9e6, 3e7, 1e8, 3e8] {
             for d in [1e9, 3e9, 1e10, 3e10, 1e11] {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Tokenizer
 import XCTest
 
@@ -36,12 +37,12 @@ final class TokenizerSnippetTests: SnippetTestCase {
     }
 
     func testGGUFByteLevelVocabularyWithSmolLM2() throws {
-        let vocabulary = try SmolLM2VocabularyFile.load("\(Self.fixtures)/smollm2/vocabulary.json")
+        let vocabulary = try SmolLM2VocabularyFile.load(contentsOf: repositoryRoot.appendingPathComponent("\(Self.fixtures)/smollm2/vocabulary.json"))
         let golden = try GoldenIDs.load("\(Self.fixtures)/smollm2/golden.json")
         let result = try TokenizerDocumentation.byteLevelVocabulary(
             preName: vocabulary.pre, tokens: vocabulary.tokens, tokenTypes: vocabulary.tokenType, merges: vocabulary.merges,
-            bos: vocabulary.bosID, eos: vocabulary.eosID, unknown: vocabulary.unknownID, padding: vocabulary.paddingID,
-            addBOS: vocabulary.addBOSToken, chatTemplate: vocabulary.chatTemplate)
+            bos: vocabulary.bosId, eos: vocabulary.eosId, unknown: vocabulary.unknownId, padding: vocabulary.paddingId,
+            addBOS: vocabulary.addBosToken, chatTemplate: vocabulary.chatTemplate)
         XCTAssertEqual(result.tokenizer.vocabularySize, 49152)
         XCTAssertEqual(result.tokenizer.preTokenizer, .smollm)
 
@@ -87,7 +88,7 @@ final class TokenizerSnippetTests: SnippetTestCase {
         let directory = try enterTemporaryDirectory()
         // The committed corpus (9 KB) is too small for 8000 pieces: add about 100 KB of made-up words.
         let fixture = try String(contentsOf: repositoryRoot.appendingPathComponent("\(Self.fixtures)/corpus.txt"), encoding: .utf8)
-        var generator = ExampleDataGenerator(seed: 8_000)
+        var generator = SeededGenerator(seed: 8_000)
         let syllables = "bcdfghjklmnprstvwz".flatMap { c in "aeiou".map { v in "\(c)\(v)" } } + ["th", "sh", "ch", "qu", "x", "y"]
         let words = (0..<1_500).map { _ in
             (0..<12).map { _ in (0..<Int.random(in: 1...4, using: &generator)).map { _ in syllables.randomElement(using: &generator)! }.joined() }
@@ -157,28 +158,3 @@ private struct GoldenIDs: Decodable {
     }
 }
 
-/// `smollm2/vocabulary.json`: SmolLM2-135M-Instruct's tokenizer arrays as its GGUF file carries them.
-private struct SmolLM2VocabularyFile: Decodable {
-    let pre: String
-    let bosId: Int
-    let eosId: Int
-    let unknownId: Int
-    let paddingId: Int
-    let addBosToken: Bool
-    let chatTemplate: String
-    let tokens: [String]
-    let tokenType: [Int]
-    let merges: [String]
-
-    var bosID: Int { bosId }
-    var eosID: Int { eosId }
-    var unknownID: Int { unknownId }
-    var paddingID: Int { paddingId }
-    var addBOSToken: Bool { addBosToken }
-
-    static func load(_ path: String) throws -> SmolLM2VocabularyFile {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(SmolLM2VocabularyFile.self, from: Data(contentsOf: repositoryRoot.appendingPathComponent(path)))
-    }
-}

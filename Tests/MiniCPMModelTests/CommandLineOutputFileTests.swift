@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CommandLineTestSupport
+import TestSupport
 import Foundation
 import XCTest
 

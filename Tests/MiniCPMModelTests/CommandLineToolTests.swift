@@ -1,4 +1,4 @@
-import CommandLineTestSupport
+import TestSupport
 import Foundation
 import MiniCPMModel
 import TensorCore

@@ -5,6 +5,7 @@ import FoundationXML
 #endif
 import XCTest
 import Schedulers
+import TestSupport
 
 /// The figures and the example fit of `Docs/ComposingSchedules.md`.
 ///

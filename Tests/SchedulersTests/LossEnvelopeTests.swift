@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Schedulers
+import TestSupport
 
 /// Appendix B.2: power law `β·C^(−α) + L0` versus exponential `α·e^(−βC) + L0`.
 final class LossEnvelopeTests: XCTestCase {

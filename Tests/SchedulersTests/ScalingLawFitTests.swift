@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Schedulers
+import TestSupport
 
 final class ScalingLawFitTests: XCTestCase {
     let truth = LossScalingLaw(modelCoefficient: 200, modelExponent: 0.29, dataCoefficient: 300, dataExponent: 0.23,

@@ -1,21 +1,11 @@
 import Foundation
+import TestSupport
 import Tokenizer
 
-/// `Fixtures/smollm2/vocabulary.json`: SmolLM2-135M-Instruct's tokenizer as its GGUF file carries it,
-/// extracted by `make_bpe_golden.py`.
-struct SmolLM2Vocabulary: Decodable {
-    let model: String
-    let pre: String
-    let bosId: Int
-    let eosId: Int
-    let unknownId: Int
-    let paddingId: Int
-    let addBosToken: Bool
-    let chatTemplate: String
-    let tokens: [String]
-    let tokenType: [Int]
-    let merges: [String]
+/// The SmolLM2 vocabulary file of this target's fixtures.
+typealias SmolLM2Vocabulary = SmolLM2VocabularyFile
 
+extension SmolLM2VocabularyFile {
     static let shared: SmolLM2Vocabulary = decodeFixture("smollm2/vocabulary.json")
 
     func makeTokenizer() throws -> ByteLevelBPETokenizer {
