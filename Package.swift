@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Charts", targets: ["Charts"]),
         .library(name: "Schedulers", targets: ["Schedulers"]),
         .library(name: "Optimizers", targets: ["Optimizers"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -61,6 +62,12 @@ let package = Package(
             name: "Optimizers",
             dependencies: ["TensorCore", "Schedulers"]
         ),
+        // The training loop, its data, checkpoints and the paper's recipe (WSD runs, decay
+        // branches, two-stage pre-training, SFT, DPO).
+        .target(
+            name: "Training",
+            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Optimizers", "Charts", "AtomicWrite"]
+        ),
         // What several test targets share: the `minicpm` runner, the seeded generator of the
         // scheduler fits and the documentation's example data, the SmolLM2 vocabulary file.
         .target(
@@ -90,6 +97,10 @@ let package = Package(
             exclude: ["Reference"]
         ),
         .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Training", "MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Optimizers", "TestSupport"]
+        ),
+        .testTarget(
             name: "MiniCPMModelTests",
             dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "TestSupport"],
             resources: [.copy("Fixtures")]
@@ -112,7 +123,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "minicpm",
-            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Charts",
+            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Charts", "Optimizers", "Training",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/minicpm"
         ),
