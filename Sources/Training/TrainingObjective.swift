@@ -14,6 +14,18 @@ public protocol TrainingObjective: Sendable {
     /// The loss of `examples` summed over their units, recorded for gradients, with metrics
     /// summed over the micro-batch (the trainer adds them up over the step).
     func loss(of model: MiniCPM, on examples: [Example]) throws -> ObjectiveOutput
+    /// The input tokens a forward pass over `examples` processes (for throughput figures).
+    func tokenCount(of examples: [Example]) -> Int
+}
+
+extension TrainingObjective {
+    /// By default, the units of the examples.
+    public func tokenCount(of examples: [Example]) -> Int { examples.reduce(0) { $0 + weight(of: $1) } }
+}
+
+extension TrainingObjective where Example == TrainingSequence {
+    /// Every input position of every sequence.
+    public func tokenCount(of examples: [TrainingSequence]) -> Int { examples.reduce(0) { $0 + $1.inputs.count } }
 }
 
 /// One micro-batch's loss and metrics.

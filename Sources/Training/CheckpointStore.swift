@@ -1,0 +1,88 @@
+import Foundation
+
+/// The checkpoints of one run, in a directory of `step-00001200`-style subdirectories.
+///
+/// It finds the newest checkpoint that verifies (skipping, with a message, any that does not),
+/// and prunes old ones: it keeps the newest ``keptCount`` valid checkpoints, every checkpoint whose
+/// step is a multiple of ``milestoneInterval`` (the stable-stage checkpoints a WSD decay can later
+/// branch from), and never deletes the only valid one.
+public struct CheckpointStore: Sendable {
+    /// The directory holding the checkpoints.
+    public var directory: URL
+    /// How many of the newest valid checkpoints pruning keeps (at least 1).
+    public var keptCount: Int
+    /// Checkpoints at multiples of this step are never pruned; `nil` for none.
+    public var milestoneInterval: Int?
+
+    public init(directory: URL, keptCount: Int = 3, milestoneInterval: Int? = nil) {
+        self.directory = directory
+        self.keptCount = max(1, keptCount)
+        self.milestoneInterval = milestoneInterval
+    }
+
+    /// The name of the checkpoint after `step` completed steps.
+    public static func name(forStep step: Int) -> String {
+        let digits = String(step)
+        return "step-" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
+
+    /// The URL of the checkpoint after `step` completed steps.
+    public func url(forStep step: Int) -> URL { directory.appendingPathComponent(Self.name(forStep: step)) }
+
+    /// Every checkpoint directory by step, oldest first, valid or not.
+    public func checkpoints() -> [(step: Int, url: URL)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.compactMap { name -> (Int, URL)? in
+            guard name.hasPrefix("step-"), let step = Int(name.dropFirst(5)), step >= 0 else { return nil }
+            return (step, directory.appendingPathComponent(name))
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// The newest checkpoint that verifies; each newer one that does not is reported to `skipped`
+    /// with the reason.
+    public func latestValid(skipped: (URL, TrainingError) -> Void = { _, _ in }) -> (step: Int, url: URL)? {
+        for candidate in checkpoints().reversed() {
+            do {
+                try TrainingCheckpoint.verify(candidate.url)
+                let state = try TrainingCheckpoint.readState(from: candidate.url)
+                guard state.step == candidate.step else {
+                    throw TrainingError.invalidCheckpoint(path: candidate.url.path,
+                                                          reason: "trainer.json says step \(state.step)")
+                }
+                return candidate
+            } catch let error as TrainingError {
+                skipped(candidate.url, error)
+            } catch {
+                skipped(candidate.url, .invalidCheckpoint(path: candidate.url.path, reason: "\(error)"))
+            }
+        }
+        return nil
+    }
+
+    /// Deletes checkpoints beyond the newest ``keptCount`` valid ones (milestones excepted), and
+    /// leftovers of interrupted writes. Invalid checkpoints older than the newest valid one are
+    /// deleted; nothing is deleted when no checkpoint is valid.
+    /// - Returns: the deleted directories.
+    @discardableResult
+    public func prune() -> [URL] {
+        let all = checkpoints()
+        let valid = all.filter { (try? TrainingCheckpoint.verify($0.url)) != nil }
+        guard let newest = valid.last else { return [] }
+        let keep = Set(valid.suffix(keptCount).map(\.step))
+        var deleted: [URL] = []
+        for candidate in all where candidate.step <= newest.step && !keep.contains(candidate.step) {
+            if let milestoneInterval, milestoneInterval > 0, candidate.step % milestoneInterval == 0,
+               valid.contains(where: { $0.step == candidate.step }) { continue }
+            if (try? FileManager.default.removeItem(at: candidate.url)) != nil { deleted.append(candidate.url) }
+        }
+        // Staging directories of writes that never finished (another process's are left alone
+        // while that process could still be running: only ones from dead processes go).
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        where name.hasPrefix(".step-") && name.contains(".partial-") {
+            if let pid = Int32(name.split(separator: "-").last ?? ""), pid != getpid(), kill(pid, 0) == 0 { continue }
+            let url = directory.appendingPathComponent(name)
+            if (try? FileManager.default.removeItem(at: url)) != nil { deleted.append(url) }
+        }
+        return deleted
+    }
+}
