@@ -127,6 +127,13 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/minicpm"
         ),
+        // The paper's WSD findings at wind-tunnel scale (Docs/Experiments.md).
+        .executableTarget(
+            name: "WSDExperiment",
+            dependencies: ["Training", "TensorCore", "Charts",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/WSDExperiment"
+        ),
         // Timing, Markdown tables, JSON reports and machine description for the benchmark executables.
         .target(
             name: "BenchmarkSupport",

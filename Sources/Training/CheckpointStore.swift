@@ -3,9 +3,9 @@ import Foundation
 /// The checkpoints of one run, in a directory of `step-00001200`-style subdirectories.
 ///
 /// It finds the newest checkpoint that verifies (skipping, with a message, any that does not),
-/// and prunes old ones: it keeps the newest ``keptCount`` valid checkpoints, every checkpoint whose
-/// step is a multiple of ``milestoneInterval`` (the stable-stage checkpoints a WSD decay can later
-/// branch from), and never deletes the only valid one.
+/// and prunes old ones: it keeps the newest ``keptCount`` valid checkpoints, every milestone (a step
+/// that is a multiple of ``milestoneInterval`` or one of ``milestoneSteps``: the stable-stage
+/// checkpoints a WSD decay can later branch from), and never deletes the only valid one.
 public struct CheckpointStore: Sendable {
     /// The directory holding the checkpoints.
     public var directory: URL
@@ -13,11 +13,21 @@ public struct CheckpointStore: Sendable {
     public var keptCount: Int
     /// Checkpoints at multiples of this step are never pruned; `nil` for none.
     public var milestoneInterval: Int?
+    /// Further steps whose checkpoints are never pruned (chosen branch points).
+    public var milestoneSteps: Set<Int>
 
-    public init(directory: URL, keptCount: Int = 3, milestoneInterval: Int? = nil) {
+    public init(directory: URL, keptCount: Int = 3, milestoneInterval: Int? = nil, milestoneSteps: Set<Int> = []) {
         self.directory = directory
         self.keptCount = max(1, keptCount)
         self.milestoneInterval = milestoneInterval
+        self.milestoneSteps = milestoneSteps
+    }
+
+    /// Whether pruning keeps the checkpoint of `step` whatever its age.
+    public func isMilestone(_ step: Int) -> Bool {
+        if milestoneSteps.contains(step) { return true }
+        if let milestoneInterval, milestoneInterval > 0 { return step % milestoneInterval == 0 }
+        return false
     }
 
     /// The name of the checkpoint after `step` completed steps.
@@ -71,8 +81,7 @@ public struct CheckpointStore: Sendable {
         let keep = Set(valid.suffix(keptCount).map(\.step))
         var deleted: [URL] = []
         for candidate in all where candidate.step <= newest.step && !keep.contains(candidate.step) {
-            if let milestoneInterval, milestoneInterval > 0, candidate.step % milestoneInterval == 0,
-               valid.contains(where: { $0.step == candidate.step }) { continue }
+            if isMilestone(candidate.step), valid.contains(where: { $0.step == candidate.step }) { continue }
             if (try? FileManager.default.removeItem(at: candidate.url)) != nil { deleted.append(candidate.url) }
         }
         // Staging directories of writes that never finished (another process's are left alone

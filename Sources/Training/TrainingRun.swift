@@ -13,6 +13,8 @@ public struct TrainingRunOptions: Sendable {
     public var checkpointsKept: Int
     /// Checkpoints at multiples of this step are never pruned (branch points for WSD decays).
     public var milestoneInterval: Int?
+    /// Steps at which a checkpoint is written and never pruned, besides the interval's.
+    public var milestoneSteps: Set<Int> = []
     /// A held-out evaluation every this many steps (and at the end); `nil` for none.
     public var evaluationInterval: Int?
     /// Files copied into every checkpoint by name (the tokenizer and its configuration).
@@ -69,7 +71,7 @@ where Source.Example == Objective.Example {
     /// The run's checkpoints.
     public var checkpoints: CheckpointStore {
         CheckpointStore(directory: directory.appendingPathComponent("checkpoints"), keptCount: options.checkpointsKept,
-                        milestoneInterval: options.milestoneInterval)
+                        milestoneInterval: options.milestoneInterval, milestoneSteps: options.milestoneSteps)
     }
 
     /// The run's metrics log.
@@ -153,7 +155,8 @@ where Source.Example == Objective.Example {
             if let interval = options.evaluationInterval, interval > 0, done % interval == 0 || done == total {
                 try evaluateNow()
             }
-            if (options.checkpointInterval > 0 && done % options.checkpointInterval == 0) || done == total {
+            if (options.checkpointInterval > 0 && done % options.checkpointInterval == 0) || done == total
+                || options.milestoneSteps.contains(done) {
                 try saveCheckpoint()
             }
             if options.showsProgress {
