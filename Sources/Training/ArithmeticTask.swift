@@ -6,7 +6,7 @@ import TensorCore
 /// integer. The rejected reply is a typical slip: off by one, off by ten, or the answer's digits
 /// reversed, whichever of those differ from the answer (drawn at random).
 public struct ArithmeticTask: Sendable, Hashable {
-    /// The operands' range.
+    /// The range both operands are drawn from.
     public var operands: ClosedRange<Int>
 
     /// - Precondition: the range is non-negative.

@@ -2,8 +2,11 @@
 public struct BibleVerse: Sendable, Hashable, Codable {
     /// The book's name as the source prints it ("Genesis", "1 Kings", "Psalms").
     public var book: String
+    /// The chapter number.
     public var chapter: Int
+    /// The verse number within the chapter.
     public var verse: Int
+    /// The verse's words, on one line.
     public var text: String
 
     public init(book: String, chapter: Int, verse: Int, text: String) {

@@ -54,7 +54,9 @@ public struct PreferencePair: Sendable, Hashable, Codable {
 /// The reference model's log π_ref(y|x) of a pair's two replies: the sums of their tokens'
 /// log-probabilities.
 public struct ReferenceLogProbabilities: Sendable, Hashable, Codable {
+    /// log π_ref(y_w|x).
     public var chosen: Double
+    /// log π_ref(y_l|x).
     public var rejected: Double
 
     public init(chosen: Double, rejected: Double) {

@@ -49,6 +49,9 @@ public struct ShuffledExampleSource<Example: Sendable>: ExampleSource {
                        counters: ["epoch": epoch, "index": index, "exampleCount": examples.count])
     }
 
+    /// Continues from `position`: redraws the order of its epoch and resumes at its index.
+    /// - Throws: ``TrainingError/incompatiblePosition(reason:)`` for a position without this
+    ///   source's counters, saved for a different number of examples, or out of range.
     public mutating func restore(_ position: SourcePosition) throws {
         guard let epoch = position.counters["epoch"], let index = position.counters["index"],
               let count = position.counters["exampleCount"] else {

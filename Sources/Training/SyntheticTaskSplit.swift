@@ -8,7 +8,9 @@ import TensorCore
 /// prompt either). After the split, a held-out item whose prompt also occurs in training (KJV repeats
 /// a few verses word for word) is dropped, so the two sides share no prompt.
 public struct SyntheticTaskSplit: Sendable, Hashable {
+    /// Items to fine-tune on (SFT examples, or preference pairs).
     public var training: [TaskItem]
+    /// Items to measure accuracy on; none shares a prompt with ``training``.
     public var heldOut: [TaskItem]
 
     /// Items of every task, split with `heldOutFraction` of the units held out.

@@ -14,6 +14,7 @@ public enum SyntheticTask: String, Sendable, Hashable, Codable, CaseIterable {
 /// One question of a ``SyntheticTask``: the user's prompt, the correct answer, and a plausible wrong
 /// one for preference training.
 public struct TaskItem: Sendable, Hashable, Codable {
+    /// Which task the item belongs to (and so how a reply is graded).
     public var task: SyntheticTask
     /// The user turn.
     public var prompt: String

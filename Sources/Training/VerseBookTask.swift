@@ -6,6 +6,7 @@ import TensorCore
 /// The verse is cut to its first ``verseWordLimit`` words so prompts stay short; the rejected reply
 /// is another book among those of the given verses. A cut verse that occurs in two books is skipped.
 public struct VerseBookTask: Sendable, Hashable {
+    /// The most words of the verse quoted in the prompt.
     public var verseWordLimit: Int
 
     /// - Precondition: `verseWordLimit` is positive.

@@ -8,7 +8,9 @@ import TensorCore
 /// shared by verses that go on differently (KJV has many "And the LORD spake unto Moses, saying"),
 /// since no reply could be right for all of them.
 public struct VerseContinuationTask: Sendable, Hashable {
+    /// Words of the verse given in the prompt.
     public var promptWordCount: Int
+    /// Words of the verse the answer holds (the k of "the first k words" in grading).
     public var answerWordCount: Int
 
     /// - Precondition: both counts are positive.

@@ -38,6 +38,7 @@ final class SFTMaskingTests: XCTestCase {
         let lines = KJVSample.unwrapped.split(separator: "\n").map(String.init)
             + (0..<40).map { "What is \($0) + \($0 * 3 % 17)? \($0 + $0 * 3 % 17)" }
         let sentencePiece = try TokenizerTrainer.train(sentences: lines, options: options)
+        XCTAssertLessThan(try sentencePiece.encode("the heaven and the").count, 8, "the vocabulary merges characters")
         let conversations: [[ChatMessage]] = [
             [.user("What is 12 + 19?"), .assistant("31")],
             [.user("Continue the verse: In the beginning God created"), .assistant("the heaven and the")],
