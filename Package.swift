@@ -98,7 +98,9 @@ let package = Package(
         ),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Optimizers", "TestSupport"]
+            dependencies: ["Training", "MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Optimizers", "TestSupport"],
+            exclude: ["Reference"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "MiniCPMModelTests",

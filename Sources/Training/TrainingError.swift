@@ -17,6 +17,9 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
     case insufficientData(reason: String)
     /// The loss or a gradient stopped being finite.
     case nonFiniteLoss(step: Int, value: Double)
+    /// A fine-tuning example that cannot be turned into training ids (no assistant reply, a reply
+    /// the tokenizer does not keep apart from the prompt, an empty list of examples).
+    case invalidExample(reason: String)
 
     public var description: String {
         switch self {
@@ -28,6 +31,7 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .noCheckpoint(directory): return "\(directory): no complete checkpoint to resume from"
         case let .insufficientData(reason): return "not enough training data: \(reason)"
         case let .nonFiniteLoss(step, value): return "step \(step): the loss is \(value)"
+        case let .invalidExample(reason): return "invalid fine-tuning example: \(reason)"
         }
     }
 }

@@ -32,7 +32,7 @@ extension TrainingObjective where Example == TrainingSequence {
 public struct ObjectiveOutput {
     /// A scalar: the loss summed over the micro-batch's units, differentiable.
     public var lossSum: Tensor
-    /// Named sums over the micro-batch (e.g. `"chosen_preferred"` for DPO); reported per unit.
+    /// Named sums over the micro-batch (e.g. `"reward_accuracy"` for DPO); reported per unit.
     public var metrics: [String: Double]
 
     public init(lossSum: Tensor, metrics: [String: Double] = [:]) {

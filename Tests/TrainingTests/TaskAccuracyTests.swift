@@ -1,0 +1,57 @@
+import MiniCPMModel
+import Tokenizer
+import Training
+import XCTest
+
+final class TaskAccuracyTests: XCTestCase {
+    let sum = TaskItem(task: .arithmetic, prompt: "What is 37 + 48?", answer: "85", rejected: "86")
+    let verse = TaskItem(task: .verseContinuation, prompt: "Continue the verse: In the beginning God created",
+                         answer: "the heaven and the", rejected: "was the Word")
+    let book = TaskItem(task: .verseBook, prompt: "Which book of the Bible is this verse from? Jesus wept.",
+                        answer: "John", rejected: "Luke")
+
+    func testGradingRules() {
+        XCTAssertTrue(sum.isCorrect(reply: "85"))
+        XCTAssertTrue(sum.isCorrect(reply: " 85. "))
+        XCTAssertFalse(sum.isCorrect(reply: "850"))
+        XCTAssertFalse(sum.isCorrect(reply: "85 or 86"))
+        XCTAssertFalse(sum.isCorrect(reply: ""))
+
+        XCTAssertTrue(verse.isCorrect(reply: "the heaven and the earth."))
+        XCTAssertTrue(verse.isCorrect(reply: "The heaven, and the"))
+        XCTAssertFalse(verse.isCorrect(reply: "the heaven and"))
+        XCTAssertFalse(verse.isCorrect(reply: "the earth and the heaven"))
+
+        XCTAssertTrue(book.isCorrect(reply: "john"))
+        XCTAssertTrue(book.isCorrect(reply: "John."))
+        XCTAssertFalse(book.isCorrect(reply: "1 John"))
+        XCTAssertFalse(book.isCorrect(reply: "Luke"))
+    }
+
+    func testAccuracyPerTask() {
+        let replies = [sum.prompt: "85", verse.prompt: "the heaven", book.prompt: "John"]
+        let items = [sum, verse, book, sum]
+        let accuracy = TaskAccuracy.evaluate(items) { replies[$0.prompt]! }
+        XCTAssertEqual(accuracy.accuracy(of: .arithmetic), 1)
+        XCTAssertEqual(accuracy.accuracy(of: .verseContinuation), 0)
+        XCTAssertEqual(accuracy.accuracy(of: .verseBook), 1)
+        XCTAssertEqual(accuracy.total[.arithmetic], 2)
+        XCTAssertEqual(accuracy.overallAccuracy, 0.75)
+        XCTAssertNil(TaskAccuracy().accuracy(of: .arithmetic))
+    }
+
+    /// Greedy generation from a model: the reply is the decoded generation, stopped at EOS or after
+    /// `maxTokens`; graded like a hand-written reply.
+    func testEvaluatesAModelsGreedyReplies() throws {
+        let model = try TinyModels.model(seed: 4)
+        let template = MiniCPMChatTemplate(), tokenizer = TinyChatTokenizer()
+        let accuracy = try TaskAccuracy.evaluate([sum, book], model: model, template: template, tokenizer: tokenizer, maxTokens: 3)
+        XCTAssertEqual(accuracy.total, [.arithmetic: 1, .verseBook: 1])
+        // The same reply by hand.
+        let prompt = try template.encode([.user(sum.prompt)], tokenizer: tokenizer)
+        let summary = try model.generate(promptTokens: prompt, parameters: .greedy(maxTokens: 3))
+        XCTAssertLessThanOrEqual(summary.tokens.count, 3)
+        let reply = try tokenizer.decode(summary.tokens)
+        XCTAssertEqual(accuracy.correct[.arithmetic] ?? 0, sum.isCorrect(reply: reply) ? 1 : 0)
+    }
+}
