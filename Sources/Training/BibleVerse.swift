@@ -88,6 +88,9 @@ public struct BibleVerse: Sendable, Hashable, Codable {
 extension StringProtocol {
     /// The text without leading and trailing white space.
     func trimmingWhitespace() -> String {
-        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        var text = self[...]
+        while text.first?.isWhitespace == true { text.removeFirst() }
+        while text.last?.isWhitespace == true { text.removeLast() }
+        return String(text)
     }
 }

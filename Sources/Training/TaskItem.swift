@@ -61,7 +61,9 @@ public struct TaskItem: Sendable, Hashable, Codable {
     /// Lower-cased words with leading and trailing punctuation removed; empty words dropped.
     static func normalizedWords(_ text: String) -> [String] {
         text.lowercased().split(whereSeparator: \.isWhitespace).compactMap { word in
-            let trimmed = word.drop(while: \.isPunctuation).reversed().drop(while: \.isPunctuation).reversed()
+            var trimmed = word
+            while trimmed.first?.isPunctuation == true { trimmed.removeFirst() }
+            while trimmed.last?.isPunctuation == true { trimmed.removeLast() }
             return trimmed.isEmpty ? nil : String(trimmed)
         }
     }
