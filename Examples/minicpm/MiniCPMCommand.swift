@@ -7,7 +7,8 @@ struct MiniCPMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "minicpm",
         abstract: "Run MiniCPM models on the CPU.",
-        subcommands: [ChatCommand.self, GenerateCommand.self, LogitsCommand.self, ScheduleCommand.self, TokenizeCommand.self]
+        subcommands: [ChatCommand.self, GenerateCommand.self, LogitsCommand.self, PrepareCorpusCommand.self, ScheduleCommand.self,
+                      TokenizeCommand.self]
     )
 
     /// ArgumentParser's `main()`, after checking that every argument is UTF-8: Swift's
