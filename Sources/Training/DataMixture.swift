@@ -18,6 +18,7 @@ public struct DataMixture: ExampleSource {
         /// The component's relative share of draws (the weights need not sum to 1).
         public var weight: Double
 
+        /// A component named `name` drawing from `slice` with relative weight `weight`.
         public init(name: String, slice: TokenSlice, weight: Double) {
             self.name = name
             self.slice = slice
