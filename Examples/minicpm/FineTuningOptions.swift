@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import TensorCore
 import Training
 
 /// What `minicpm sft` and `minicpm dpo` share: the starting checkpoint, the synthetic task data,
@@ -67,12 +66,7 @@ struct FineTuningOptions: ParsableArguments {
             }
         }
         var split = try SyntheticTaskSplit(kjv: text, seed: seed)
-        if let items, items < split.training.count {
-            var generator = SeededRandom(seed: seed ^ 0x5eed)
-            var chosen = split.training
-            for i in 0..<items { chosen.swapAt(i, i + Int(generator.next() % UInt64(chosen.count - i))) }
-            split.training = Array(chosen.prefix(items))
-        }
+        if let items { split.training = split.training.seededSample(items, seed: seed) }
         return split
     }
 

@@ -30,7 +30,7 @@ public struct ArithmeticTask: Sendable, Hashable {
     private func item(_ a: Int, _ op: String, _ b: Int, _ result: Int, using generator: inout SeededRandom) -> TaskItem {
         let wrong = Self.slips(of: result)
         return TaskItem(task: .arithmetic, prompt: "What is \(a) \(op) \(b)?", answer: String(result),
-                        rejected: String(wrong[generator.nextIndex(below: wrong.count)]))
+                        rejected: String(wrong[generator.uniformIndex(below: wrong.count)]))
     }
 
     /// Plausible wrong answers to `result`, all different from it and non-negative (never empty:

@@ -24,6 +24,7 @@ public struct MetricsLog: Sendable {
         line.append(0x0A)
         let fm = FileManager.default
         if !fm.fileExists(atPath: url.path) {
+            try? fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             guard fm.createFile(atPath: url.path, contents: nil) else {
                 throw TrainingError.io(path: url.path, reason: "cannot create the metrics log")
             }

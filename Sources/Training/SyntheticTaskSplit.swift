@@ -65,3 +65,13 @@ public struct SyntheticTaskSplit: Sendable, Hashable {
         return (training, heldOut)
     }
 }
+
+extension Array where Element == TaskItem {
+    /// At most `count` of the items, a seeded sample in the original order.
+    public func seededSample(_ count: Int, seed: UInt64) -> [TaskItem] {
+        guard count < self.count else { return self }
+        var generator = SeededRandom(seed: seed)
+        let chosen = Set(generator.permutation(of: self.count).prefix(Swift.max(0, count)))
+        return indices.filter { chosen.contains($0) }.map { self[$0] }
+    }
+}

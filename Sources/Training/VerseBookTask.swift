@@ -33,7 +33,7 @@ public struct VerseBookTask: Sendable, Hashable {
             guard booksOfText[TaskItem.normalizedWords(cut.text).joined(separator: " ")]!.count == 1 else { return nil }
             let others = books.filter { $0 != cut.book }
             return TaskItem(task: .verseBook, prompt: "Which book of the Bible is this verse from? " + cut.text,
-                            answer: cut.book, rejected: others[generator.nextIndex(below: others.count)])
+                            answer: cut.book, rejected: others[generator.uniformIndex(below: others.count)])
         }
     }
 }

@@ -44,7 +44,7 @@ public struct VerseContinuationTask: Sendable, Hashable {
             let own = TaskItem.normalizedWords(cut.answer)
             var other: String
             repeat {
-                other = cuts[generator.nextIndex(below: cuts.count)].answer
+                other = cuts[generator.uniformIndex(below: cuts.count)].answer
             } while TaskItem.normalizedWords(other) == own
             return TaskItem(task: .verseContinuation, prompt: "Continue the verse: " + cut.prompt,
                             answer: cut.answer, rejected: other)

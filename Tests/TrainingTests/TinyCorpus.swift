@@ -38,7 +38,8 @@ struct TinyCorpus {
     }
 
     /// A run configuration of a 2-layer model on the corpus, written as `name`.json.
-    func writeConfiguration(named name: String, steps: Int, checkpointEvery: Int, schedule: String? = nil) throws -> URL {
+    func writeConfiguration(named name: String, steps: Int, checkpointEvery: Int, schedule: String? = nil,
+                            decayMixture: String? = nil) throws -> URL {
         let json = """
         {
           "model": {"preset": "9M", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
@@ -46,6 +47,7 @@ struct TinyCorpus {
           "tokenizer": "tokenizer.model",
           "data": {"sequence_length": 32, "mixture": [{"file": "corpus.tokens", "weight": 1}],
                    "held_out_fraction": 0.1, "evaluation_windows": 4},
+          \(decayMixture.map { #""decay_data": {"sequence_length": 32, "mixture": \#($0)},"# } ?? "")
           "schedule": \(schedule ?? #"{"kind": "wsd", "peak": 0.02, "warmup": 3, "stable_end": 20, "decay": {"kind": "exponential", "half_life": 3}}"#),
           "optimizer": {"weight_decay": 0.1},
           "batch_tokens": 256, "micro_batch": 4, "steps": \(steps),
