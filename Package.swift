@@ -110,7 +110,7 @@ let package = Package(
         // Every Swift snippet of README.md, Docs/ and the DocC catalogues, compiled and run.
         .testTarget(
             name: "DocumentationTests",
-            dependencies: ["TensorCore", "MiniCPMModel", "Tokenizer", "Charts", "Schedulers", "Optimizers", "TestSupport"],
+            dependencies: ["TensorCore", "MiniCPMModel", "Tokenizer", "Charts", "Schedulers", "Optimizers", "Training", "TestSupport"],
             exclude: ["Snippets/README.md"]
         ),
         .testTarget(

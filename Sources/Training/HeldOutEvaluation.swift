@@ -81,3 +81,18 @@ public struct HeldOutEvaluation: Sendable {
         return (perToken, perByte, tokenCount)
     }
 }
+
+extension HeldOutEvaluation {
+    /// The loss over several held-out sets together (one per corpus of a mixture): their nats and
+    /// bytes add up.
+    public static func evaluate(_ sets: [HeldOutEvaluation], model: MiniCPM) throws -> (lossPerToken: Double, bitsPerByte: Double?, tokens: Int) {
+        var nats = 0.0, bytes = 0.0, tokens = 0
+        for set in sets {
+            let result = try set.evaluate(model: model)
+            nats += result.lossPerToken * Double(result.tokens)
+            bytes += set.byteCount
+            tokens += result.tokens
+        }
+        return (nats / Double(max(tokens, 1)), bytes > 0 ? nats / (log(2) * bytes) : nil, tokens)
+    }
+}

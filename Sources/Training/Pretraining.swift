@@ -67,7 +67,7 @@ public enum Pretraining {
             bundledFiles: ["tokenizer.model": tokenizerData, "tokenizer_config.json": tokenizerConfiguration(tokenizer)],
             notes: notes, showsProgress: showsProgress)
         let evaluation: (@Sendable (MiniCPM) throws -> (lossPerToken: Double, bitsPerByte: Double?, tokens: Int))? =
-            heldOut.isEmpty ? nil : { @Sendable model in try Pretraining.evaluate(heldOut, model: model) }
+            heldOut.isEmpty ? nil : { @Sendable model in try HeldOutEvaluation.evaluate(heldOut, model: model) }
         return TrainingRun(trainer: trainer, directory: runDirectory, options: options, evaluate: evaluation)
     }
 
@@ -96,18 +96,6 @@ public enum Pretraining {
             try HeldOutEvaluation(slice: $0, sequenceLength: data.sequenceLength, maximumWindowCount: perFile)
         }
         return (mixture, heldOut)
-    }
-
-    /// The loss over several held-out sets together: nats and bytes add up.
-    static func evaluate(_ sets: [HeldOutEvaluation], model: MiniCPM) throws -> (lossPerToken: Double, bitsPerByte: Double?, tokens: Int) {
-        var nats = 0.0, bytes = 0.0, tokens = 0
-        for set in sets {
-            let result = try set.evaluate(model: model)
-            nats += result.lossPerToken * Double(result.tokens)
-            bytes += set.byteCount
-            tokens += result.tokens
-        }
-        return (nats / Double(max(tokens, 1)), bytes > 0 ? nats / (log(2) * bytes) : nil, tokens)
     }
 
     /// `tokenizer_config.json` for a checkpoint: MiniCPM's chat template (so `minicpm chat` formats

@@ -68,6 +68,12 @@ where Source.Example == Objective.Example {
         self.evaluate = evaluate
     }
 
+    /// A run that evaluates on `heldOut` (several sets count together, e.g. one per corpus).
+    public init(trainer: Trainer<Source, Objective>, directory: URL, options: TrainingRunOptions, heldOut: [HeldOutEvaluation]) {
+        self.init(trainer: trainer, directory: directory, options: options,
+                  evaluate: heldOut.isEmpty ? nil : { @Sendable model in try HeldOutEvaluation.evaluate(heldOut, model: model) })
+    }
+
     /// The run's checkpoints.
     public var checkpoints: CheckpointStore {
         CheckpointStore(directory: directory.appendingPathComponent("checkpoints"), keptCount: options.checkpointsKept,
