@@ -43,7 +43,7 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
     @Option(help: "A SentencePiece model file (tokenizer.model): text prompts, text output.")
     var tokenizer: String?
 
-    @Option(help: "The prompt text (needs --tokenizer unless the GGUF file has one); BOS is added when the model expects it.")
+    @Option(help: "The prompt text (needs --tokenizer unless the GGUF file or checkpoint directory has one); BOS is added when the model expects it.")
     var prompt: String?
 
     @Flag(help: "Send --prompt as a user turn of the chat template.")
@@ -68,9 +68,12 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
             throw ValidationError("Give exactly one of --prompt-ids and --prompt.")
         }
         guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be >= 0, not \(maxTokens).") }
-        // Only a GGUF file (recognised by its magic) brings a tokenizer.
-        if prompt != nil && tokenizer == nil && (try? ModelFormat.detect(at: modelURL)) != .gguf {
-            throw ValidationError("--prompt needs --tokenizer (a GGUF model brings its own).")
+        // A GGUF file (recognised by its magic) brings a tokenizer; so does a checkpoint directory
+        // with a tokenizer.model (what `minicpm train`, `sft` and `dpo` write).
+        let bringsTokenizer = (try? ModelFormat.detect(at: modelURL)) == .gguf
+            || FileManager.default.fileExists(atPath: modelURL.appendingPathComponent("tokenizer.model").path)
+        if prompt != nil && tokenizer == nil && !bringsTokenizer {
+            throw ValidationError("--prompt needs --tokenizer (a GGUF model, or a checkpoint directory with tokenizer.model, brings its own).")
         }
         if chat && prompt == nil { throw ValidationError("--chat needs --prompt.") }
         if system != nil && !chat { throw ValidationError("--system needs --chat.") }
@@ -122,7 +125,8 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
     private func loadLanguageModel() throws -> LanguageModel? {
         let url = modelURL
         guard let tokenizer else {
-            // validate() let --prompt through without --tokenizer only for a GGUF file.
+            // validate() let --prompt through without --tokenizer only for a GGUF file or a
+            // directory with its tokenizer.
             return prompt != nil ? try LanguageModel(contentsOf: url) : nil
         }
         let textTokenizer = try SentencePieceTokenizer(path: tokenizer)

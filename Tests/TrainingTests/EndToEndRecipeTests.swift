@@ -60,7 +60,7 @@ final class EndToEndRecipeTests: XCTestCase {
         let final = directory.appendingPathComponent("dpo/checkpoints/step-00000003")
         let model = try LanguageModel(directory: final)
         XCTAssertTrue(model.chatTemplate is MiniCPMChatTemplate)
-        let reply = try run(["generate", "--model", final.path, "--tokenizer", final.appendingPathComponent("tokenizer.model").path,
+        let reply = try run(["generate", "--model", final.path,
                              "--prompt", "What is 2 + 3?", "--chat", "--greedy", "--max-tokens", "4"])
         XCTAssertFalse(reply.isEmpty)
     }
