@@ -3,7 +3,7 @@ import Schedulers
 /// How many examples one optimizer step draws.
 ///
 /// Pre-training counts its batch in tokens, as the paper does ("batch size 2M tokens"), and can
-/// follow any ``Schedulers/BatchSizeSchedule``; fine-tuning counts examples.
+/// follow any `BatchSizeSchedule`; fine-tuning counts examples.
 public enum BatchSize: Sendable {
     /// `schedule(step)` tokens per step, in windows of `sequenceLength` tokens: `max(1,
     /// tokens / sequenceLength)` examples (rounded down, so a step never exceeds its token budget

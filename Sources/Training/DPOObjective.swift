@@ -10,7 +10,7 @@ import TensorCore
 ///
 ///     loss = −log σ(r(y_w) − r(y_l)) = softplus(−(r(y_w) − r(y_l)))
 ///
-/// computed through ``TensorCore/Tensor/softplus()``, which stays finite and exact for any margin
+/// computed through `Tensor/softplus()`, which stays finite and exact for any margin
 /// (the naive `−log(sigmoid(z))` gives `log 0 = −∞` once σ(z) rounds to 0). When the policy equals
 /// the reference both rewards are 0 and the loss is log 2.
 ///

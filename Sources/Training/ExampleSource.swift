@@ -21,7 +21,7 @@ public protocol ExampleSource: Sendable {
 /// The position of an ``ExampleSource``: its random generator's state and how many examples it has
 /// handed out (plus anything else a source needs, by name).
 public struct SourcePosition: Sendable, Hashable, Codable {
-    /// The four words of a ``TensorCore/SeededRandom`` state.
+    /// The four words of a `SeededRandom` state.
     public var generatorState: [UInt64]
     /// Examples handed out so far.
     public var drawn: Int

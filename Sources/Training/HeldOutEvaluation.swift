@@ -60,7 +60,7 @@ public struct HeldOutEvaluation: Sendable {
     /// The model's mean next-token loss over the windows, in nats per token, and bits per byte
     /// (`total nats / (ln 2 · bytes)`), running forward passes of `batchSize` windows without
     /// recording gradients.
-    /// - Throws: the model's ``MiniCPMModel/MiniCPMError`` (e.g. ids outside its vocabulary or
+    /// - Throws: the model's `MiniCPMError` (e.g. ids outside its vocabulary or
     ///   windows longer than its context), ``TrainingError/invalidConfiguration(field:reason:)`` for
     ///   a batch size below 1.
     public func evaluate(model: MiniCPM, batchSize: Int = 8) throws -> (lossPerToken: Double, bitsPerByte: Double, tokens: Int) {

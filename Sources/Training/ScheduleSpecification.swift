@@ -1,7 +1,7 @@
 import Schedulers
 
 /// A learning-rate schedule written in a run configuration (JSON), turned into a
-/// ``Schedulers/LearningRateSchedule`` by ``makeSchedule()``.
+/// `LearningRateSchedule` by ``makeSchedule()``.
 ///
 /// ```json
 /// {"kind": "wsd", "peak": 0.01, "warmup": 100, "stable_end": 9000,

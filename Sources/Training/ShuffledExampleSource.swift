@@ -3,7 +3,7 @@ import TensorCore
 /// A fixed list of examples (chat examples, preference pairs, synthetic tasks) handed out epoch
 /// after epoch, each epoch in a fresh seeded order.
 ///
-/// The order of an epoch is a Fisher–Yates shuffle drawn from a ``TensorCore/SeededRandom``; the
+/// The order of an epoch is a Fisher–Yates shuffle drawn from a `SeededRandom`; the
 /// generator state saved in ``position`` is the one the current epoch's shuffle started from, so a
 /// restored source redraws the same order and continues at the same index. (The shuffle is written
 /// out rather than taken from the standard library, whose algorithm may change between Swift

@@ -19,6 +19,10 @@ public struct SyntheticTaskSplit: Sendable, Hashable {
     ///   - kjv: KJV text for the verse tasks, in a layout ``BibleVerse/parse(kjv:)`` reads; `nil`
     ///     for arithmetic only.
     ///   - seed: Decides the split and every random choice (rejected replies).
+    ///   - heldOutFraction: The share of questions and verses held out, in 0...1.
+    ///   - arithmetic: The arithmetic task's settings.
+    ///   - continuation: The verse-continuation task's settings.
+    ///   - book: The book-of-a-verse task's settings.
     /// - Throws: ``TrainingError/insufficientData(reason:)`` when the text gives no verses or too few
     ///   for a task.
     public init(kjv: String?, seed: UInt64, heldOutFraction: Double = 0.1,

@@ -86,8 +86,8 @@ public struct TokenFileWriter: Sendable {
     }
 
     /// Writes the file atomically: to a temporary file beside `url`, then renamed over it.
-    /// - Throws: ``TensorCore/AtomicFileDestinationError`` when `url` is something other than a
-    ///   regular file (a directory, a device), ``TensorCore/AtomicFileWriteError`` when writing fails.
+    /// - Throws: `AtomicFileDestinationError` when `url` is something other than a
+    ///   regular file (a directory, a device), `AtomicFileWriteError` when writing fails.
     public func write(to url: URL) throws {
         let identifier = Array(tokenizerIdentifier.utf8)
         var header = [UInt8]()

@@ -15,8 +15,8 @@ import TensorCore
 /// }
 /// ```
 ///
-/// The schedule and clipping live in the optimizer (``Optimizers/Optimizer/schedule``,
-/// ``Optimizers/Optimizer/maxGradientNorm``), the data order in the source, the loss in the
+/// The schedule and clipping live in the optimizer (`Optimizer/schedule`,
+/// `Optimizer/maxGradientNorm`), the data order in the source, the loss in the
 /// objective: each is a value a researcher swaps without touching this loop. ``TrainingRun`` adds
 /// checkpoints, evaluation and logging around it.
 public struct Trainer<Source: ExampleSource, Objective: TrainingObjective>: Sendable
@@ -36,7 +36,7 @@ where Source.Example == Objective.Example {
     /// Input tokens processed by all completed steps.
     public internal(set) var tokensSeen: Int
 
-    /// A trainer whose next step is the optimizer's ``Optimizers/Optimizer/stepCount``.
+    /// A trainer whose next step is the optimizer's `Optimizer/stepCount`.
     public init(model: MiniCPM, optimizer: any Optimizer, source: Source, objective: Objective,
                 batchSize: BatchSize, microBatchSize: Int, tokensSeen: Int = 0) {
         precondition(microBatchSize > 0, "Trainer: microBatchSize must be positive, got \(microBatchSize)")
@@ -55,7 +55,7 @@ where Source.Example == Objective.Example {
     /// One optimizer step.
     ///
     /// - Throws: the source's and objective's errors, ``TrainingError/nonFiniteLoss(step:value:)``
-    ///   (the model is then unchanged and the gradients discarded), and ``Optimizers/OptimizerError``.
+    ///   (the model is then unchanged and the gradients discarded), and `OptimizerError`.
     @discardableResult
     public mutating func step() throws -> StepRecord {
         let clock = ContinuousClock()

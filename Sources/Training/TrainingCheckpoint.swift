@@ -7,7 +7,7 @@ import Optimizers
 /// (`config.json`, `model.safetensors`), the optimizer state (`optimizer.json`,
 /// `optimizer.safetensors`), the trainer's state (`trainer.json`), any bundled files (the tokenizer,
 /// so the checkpoint loads in `minicpm generate` and `chat`), and last a `manifest.json` with the
-/// size and ``ContentDigest`` of every other file.
+/// size and `ContentDigest` of every other file.
 ///
 /// A checkpoint is written into a hidden sibling directory and renamed into place once complete
 /// and synced, so a process killed at any moment leaves either the whole checkpoint or none under
@@ -30,7 +30,12 @@ public enum TrainingCheckpoint {
 
     /// Writes a complete checkpoint at `directory`, replacing a previous one there.
     ///
-    /// - Parameter bundledFiles: further files by name (e.g. `tokenizer.model`).
+    /// - Parameters:
+    ///   - directory: The checkpoint's directory (its parent is created if needed).
+    ///   - model: Saved as `config.json` and `model.safetensors` (F32).
+    ///   - optimizer: Saved as `optimizer.json` and `optimizer.safetensors`.
+    ///   - state: Saved as `trainer.json`.
+    ///   - bundledFiles: Further files by name (e.g. `tokenizer.model`).
     public static func write(to directory: URL, model: MiniCPM, optimizer: any Optimizer, state: TrainerState,
                              bundledFiles: [String: Data] = [:]) throws {
         let fm = FileManager.default

@@ -48,7 +48,7 @@ public struct TrainingRunOptions: Sendable {
 ///   checkpoints/step-00000200 model, optimizer, trainer state, tokenizer, manifest
 /// ```
 ///
-/// A run killed at any moment (even by `SIGKILL`) and started again with ``resume()`` continues from
+/// A run killed at any moment (even by `SIGKILL`) and started again with ``resume(log:)`` continues from
 /// its newest valid checkpoint and computes, bit for bit, the losses the uninterrupted run would
 /// have: the checkpoint holds everything a step depends on (parameters, optimizer moments and step
 /// count, the data source's generator state), and every kernel reduces in a fixed order.
@@ -57,7 +57,7 @@ where Source.Example == Objective.Example {
     public var trainer: Trainer<Source, Objective>
     public let directory: URL
     public var options: TrainingRunOptions
-    /// Computes the held-out loss of a model (see ``HeldOutSet``); `nil` for no evaluation.
+    /// Computes the held-out loss of a model (see ``HeldOutEvaluation``); `nil` for no evaluation.
     public var evaluate: (@Sendable (MiniCPM) throws -> (lossPerToken: Double, bitsPerByte: Double?, tokens: Int))?
 
     public init(trainer: Trainer<Source, Objective>, directory: URL, options: TrainingRunOptions,
