@@ -27,19 +27,34 @@ public struct BibleVerse: Sendable, Hashable, Codable {
     ///   Without `-l0` the program wraps long verses; an unindented line that is neither a heading
     ///   nor a one-line verse continues the verse before it.
     ///
-    /// Anything else (blank lines, a line before the first heading) is skipped.
+    /// - the pre-training corpus of `scripts/fetch-corpora.sh` (`.data/corpora/kjv.txt`): the same
+    ///   headings, then one unnumbered verse per line, numbered here in order; chapters are
+    ///   separated by a line holding only U+001E.
+    ///
+    /// A chapter whose first line is an indented numbered verse is read in the `bible` layout;
+    /// otherwise in the corpus layout. Anything else (blank lines, separators, a line before the
+    /// first heading) is skipped.
     public static func parse(kjv text: String) -> [BibleVerse] {
         var verses: [BibleVerse] = []
         var chapter: (book: String, number: Int)?
+        // Per chapter: nil until its first line says which layout it is in; then the number of
+        // unnumbered verses read so far (corpus layout) or -1 (numbered `bible` layout).
+        var unnumberedCount: Int?
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             let line = rawLine.trimmingWhitespace()
-            guard !line.isEmpty else { continue }
+            guard !line.isEmpty, !line.allSatisfy({ $0 == "\u{1E}" }) else { continue }
             if rawLine.first?.isWhitespace == true, let current = chapter, let (number, body) = numberedLine(line) {
                 verses.append(BibleVerse(book: current.book, chapter: current.number, verse: number, text: body))
+                unnumberedCount = -1
             } else if let verse = oneLineVerse(line) {
                 verses.append(verse)
             } else if let heading = chapterHeading(line) {
                 chapter = heading
+                unnumberedCount = nil
+            } else if let current = chapter, (unnumberedCount ?? 0) >= 0 {
+                let number = (unnumberedCount ?? 0) + 1
+                verses.append(BibleVerse(book: current.book, chapter: current.number, verse: number, text: line))
+                unnumberedCount = number
             } else if chapter != nil, !verses.isEmpty {
                 verses[verses.count - 1].text += " " + line
             }

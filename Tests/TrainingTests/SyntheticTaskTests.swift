@@ -45,6 +45,17 @@ final class SyntheticTaskTests: XCTestCase {
         XCTAssertEqual(oneLine[1].text, wrapped[0].text)
     }
 
+    /// The pre-training corpus `scripts/fetch-corpora.sh` writes: unnumbered verse lines under each
+    /// heading, chapters separated by a U+001E line.
+    func testParsesTheCorpusLayout() {
+        let corpus = "Genesis 1\nIn the beginning God created the heaven and the earth.\nAnd the earth was without form, and void.\n"
+            + "\u{1E}\n1 Kings 3\nAnd Solomon made affinity with Pharaoh king of Egypt.\n"
+        let verses = BibleVerse.parse(kjv: corpus)
+        XCTAssertEqual(verses.map(\.reference), ["Genesis 1:1", "Genesis 1:2", "1 Kings 3:1"])
+        XCTAssertEqual(verses[1].text, "And the earth was without form, and void.")
+        XCTAssertEqual(verses[2].text, "And Solomon made affinity with Pharaoh king of Egypt.")
+    }
+
     func testVerseContinuationAnswersAreTheVersesNextWords() throws {
         let verses = BibleVerse.parse(kjv: KJVSample.unwrapped)
         var generator = SeededRandom(seed: 2)
