@@ -20,6 +20,9 @@ struct FineTuningOptions: ParsableArguments {
     @Option(help: "Use at most this many training items (a seeded sample).")
     var items: Int?
 
+    @Option(help: "Arithmetic questions use operands 0...N.")
+    var maxOperand: Int = 99
+
     @Option(help: "Examples per step.")
     var batch: Int = 16
 
@@ -51,6 +54,7 @@ struct FineTuningOptions: ParsableArguments {
         guard evalItems >= 0 else { throw ValidationError("--eval-items must be >= 0.") }
         if let items, items < 1 { throw ValidationError("--items must be >= 1.") }
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1.") }
+        guard maxOperand >= 1 else { throw ValidationError("--max-operand must be >= 1.") }
     }
 
     var settings: FineTuningSettings {
@@ -65,7 +69,7 @@ struct FineTuningOptions: ParsableArguments {
                 throw ValidationError("cannot read --kjv \(path): \(error.localizedDescription)")
             }
         }
-        var split = try SyntheticTaskSplit(kjv: text, seed: seed)
+        var split = try SyntheticTaskSplit(kjv: text, seed: seed, arithmetic: ArithmeticTask(operands: 0...maxOperand))
         if let items { split.training = split.training.seededSample(items, seed: seed) }
         return split
     }

@@ -22,6 +22,9 @@ struct PrepareInstructionsCommand: ParsableCommand {
     @Option(help: "Use at most this many items (a seeded sample).")
     var items: Int?
 
+    @Option(help: "Arithmetic questions use operands 0...N (as minicpm sft/dpo --max-operand).")
+    var maxOperand: Int = 99
+
     @Option(help: "The split's seed: use the same one for minicpm sft/dpo so their held-out items stay unseen.")
     var seed: UInt64 = 1
 
@@ -32,7 +35,7 @@ struct PrepareInstructionsCommand: ParsableCommand {
         let model = try Data(contentsOf: URL(fileURLWithPath: tokenizer))
         let spm = try SentencePieceTokenizer(data: model, source: tokenizer)
         let text = try kjv.map { try String(contentsOfFile: $0, encoding: .utf8) }
-        var chosen = try SyntheticTaskSplit(kjv: text, seed: seed).training
+        var chosen = try SyntheticTaskSplit(kjv: text, seed: seed, arithmetic: ArithmeticTask(operands: 0...max(1, maxOperand))).training
         if let items { chosen = chosen.seededSample(items, seed: seed) }
         let identifier = TokenFileWriter.tokenizerIdentifier(name: URL(fileURLWithPath: tokenizer).lastPathComponent, model: model)
         try InstructionCorpus.write(chosen, template: MiniCPMChatTemplate(), tokenizer: spm, identifier: identifier,
