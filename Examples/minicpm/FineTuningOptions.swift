@@ -96,14 +96,16 @@ struct FineTuningOptions: ParsableArguments {
         }
         if resume { try run.resume() } else { try run.metrics.truncate(toCompletedSteps: 0) }
         if !evaluation.isEmpty, run.trainer.stepCount == 0 {
-            print(Self.report("held-out accuracy before (\(evaluation.count) items)", try base.accuracy(on: evaluation)))
+            print(Self.report("held-out accuracy before (\(evaluation.count) items), greedy reply", try base.accuracy(on: evaluation)))
+            print(Self.report("held-out accuracy before, answer more likely than the wrong one", try base.likelihoodAccuracy(on: evaluation)))
         }
         let records = try run.run()
         if let last = records.last { print(String(format: "step %d: loss %.4f", last.step, last.loss)) }
         if !evaluation.isEmpty {
             var trained = base
             trained.model = run.trainer.model
-            print(Self.report("held-out accuracy after", try trained.accuracy(on: evaluation)))
+            print(Self.report("held-out accuracy after, greedy reply", try trained.accuracy(on: evaluation)))
+            print(Self.report("held-out accuracy after, answer more likely than the wrong one", try trained.likelihoodAccuracy(on: evaluation)))
         }
         print("checkpoint: \(run.checkpoints.url(forStep: run.trainer.stepCount).path)")
     }

@@ -64,6 +64,11 @@ public struct FineTuningBase: Sendable {
     public func accuracy(on items: [TaskItem]) throws -> TaskAccuracy {
         try TaskAccuracy.evaluate(items, model: model, template: template, tokenizer: tokenizer)
     }
+
+    /// Held-out accuracy by likelihood: the answer more probable than the plausible wrong one.
+    public func likelihoodAccuracy(on items: [TaskItem]) throws -> TaskAccuracy {
+        try TaskAccuracy.evaluateByLikelihood(items, model: model, template: template, tokenizer: tokenizer)
+    }
 }
 
 /// Builds the runs of the paper's fine-tuning stages from a checkpoint and task items: SFT on the

@@ -1,4 +1,5 @@
 import MiniCPMModel
+import TensorCore
 import Tokenizer
 
 /// How many held-out synthetic questions a model answers correctly, per task.
@@ -16,8 +17,13 @@ public struct TaskAccuracy: Sendable, Hashable {
 
     /// Grades one reply.
     public mutating func record(_ item: TaskItem, reply: String) {
+        record(item, isCorrect: item.isCorrect(reply: reply))
+    }
+
+    /// Counts one graded item.
+    public mutating func record(_ item: TaskItem, isCorrect: Bool) {
         total[item.task, default: 0] += 1
-        if item.isCorrect(reply: reply) { correct[item.task, default: 0] += 1 }
+        if isCorrect { correct[item.task, default: 0] += 1 }
     }
 
     /// The share of `task`'s replies that were right, or `nil` when none was graded.
@@ -49,5 +55,27 @@ public struct TaskAccuracy: Sendable, Hashable {
             let summary = try model.generate(promptTokens: prompt, parameters: parameters)
             return try tokenizer.decode(summary.tokens)
         }
+    }
+
+    /// Grades `model` by likelihood, as UltraEval and lm-evaluation-harness score multiple choice:
+    /// an item counts as right when the model gives its answer a higher log-probability (summed
+    /// over the reply's tokens and its EOS, after the prompt rendered as a user turn) than the
+    /// item's plausible wrong answer. It measures what a model prefers even before it produces
+    /// the exact answer greedily; chance is 50 %.
+    public static func evaluateByLikelihood(_ items: [TaskItem], model: MiniCPM, template: some ChatTemplate,
+                                            tokenizer: some TextTokenizer, batchSize: Int = 16) throws -> TaskAccuracy {
+        var accuracy = TaskAccuracy()
+        for start in stride(from: 0, to: items.count, by: max(1, batchSize)) {
+            let batch = Array(items[start..<min(start + max(1, batchSize), items.count)])
+            let pairs = try batch.map { try $0.preferencePair(template: template, tokenizer: tokenizer) }
+            let sequences = pairs.map { ResponseLogProbabilities.sequence(prompt: $0.prompt, response: $0.chosen) }
+                + pairs.map { ResponseLogProbabilities.sequence(prompt: $0.prompt, response: $0.rejected) }
+            let (inputs, targets) = ResponseLogProbabilities.padded(sequences, paddingID: tokenizer.eosID ?? 0)
+            let sums = try withoutGradients {
+                ResponseLogProbabilities.sums(logits: try model.logits(forBatch: inputs), targets: targets).scalars
+            }
+            for (i, item) in batch.enumerated() { accuracy.record(item, isCorrect: sums[i] > sums[batch.count + i]) }
+        }
+        return accuracy
     }
 }

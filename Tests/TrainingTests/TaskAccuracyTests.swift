@@ -1,5 +1,6 @@
 import MiniCPMModel
 import Tokenizer
+import TensorCore
 import Training
 import XCTest
 
@@ -53,5 +54,32 @@ final class TaskAccuracyTests: XCTestCase {
         XCTAssertLessThanOrEqual(summary.tokens.count, 3)
         let reply = try tokenizer.decode(summary.tokens)
         XCTAssertEqual(accuracy.correct[.arithmetic] ?? 0, sum.isCorrect(reply: reply) ? 1 : 0)
+    }
+
+    /// Likelihood grading: right when the answer's summed log-probability beats the wrong one's,
+    /// checked against the model's own cross-entropy on each reply alone (mean × count = −sum).
+    func testGradesByLikelihoodOfAnswerAgainstTheWrongOne() throws {
+        let model = try TinyModels.model(seed: 4)
+        let template = MiniCPMChatTemplate(), tokenizer = TinyChatTokenizer()
+        var generator = SeededRandom(seed: 3)
+        let items = Array(ArithmeticTask(operands: 0...6).items(using: &generator).prefix(12)) + [book]
+        let accuracy = try TaskAccuracy.evaluateByLikelihood(items, model: model, template: template, tokenizer: tokenizer,
+                                                             batchSize: 5)
+        var expected = TaskAccuracy()
+        for item in items {
+            let pair = try item.preferencePair(template: template, tokenizer: tokenizer)
+            func logProbability(_ reply: [Int]) throws -> Double {
+                let ids = pair.prompt + reply
+                let targets = ids.indices.dropFirst().map { $0 >= pair.prompt.count ? ids[$0] : TrainingSequence.ignoredTarget }
+                let mean = try model.loss(inputs: [Array(ids.dropLast())], targets: [targets], ignoreIndex: TrainingSequence.ignoredTarget)
+                return -Double(mean.scalar) * Double(reply.count)
+            }
+            expected.record(item, isCorrect: try logProbability(pair.chosen) > logProbability(pair.rejected))
+        }
+        XCTAssertEqual(accuracy, expected)
+        XCTAssertEqual(accuracy.total[.arithmetic], 12)
+        // Neither all right nor all wrong for an untrained model (about half, by chance).
+        XCTAssertGreaterThan(accuracy.correct.values.reduce(0, +), 0)
+        XCTAssertLessThan(accuracy.correct.values.reduce(0, +), 13)
     }
 }
