@@ -42,6 +42,11 @@ public struct DPOObjective: TrainingObjective {
 
     public func weight(of example: PreferencePair) -> Int { 1 }
 
+    /// The tokens of the forward pass: the prompt twice, once before each reply.
+    public func tokenCount(of pairs: [PreferencePair]) -> Int {
+        pairs.reduce(0) { $0 + 2 * $1.prompt.count + $1.chosen.count + $1.rejected.count }
+    }
+
     /// The reference model's log-probabilities of each pair's chosen and rejected replies, computed
     /// without gradients in batches of `batchSize` pairs.
     public func referenceLogProbabilities(of pairs: [PreferencePair], batchSize: Int = 8) throws -> [ReferenceLogProbabilities] {
