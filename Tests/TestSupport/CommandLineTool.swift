@@ -26,7 +26,17 @@ public enum CommandLineTool {
         try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$0\" \(script)", url().path] + parameters, input: nil)
     }
 
+    /// Starts the tool with `arguments` and returns the running process (to signal it, or wait
+    /// for it with ``Foundation/Process/waitForOutput()``); its standard input is closed.
+    public static func start(_ arguments: [String]) throws -> Process {
+        try start(url(), arguments, input: nil)
+    }
+
     private static func launch(_ executable: URL, _ arguments: [String], input: Data?) throws -> (status: Int32, output: String) {
+        try start(executable, arguments, input: input).waitForOutput()
+    }
+
+    private static func start(_ executable: URL, _ arguments: [String], input: Data?) throws -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -38,8 +48,16 @@ public enum CommandLineTool {
         try process.run()
         if let input { inputPipe.fileHandleForWriting.write(input) }
         try inputPipe.fileHandleForWriting.close()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return process
+    }
+}
+
+extension Process {
+    /// Waits for a process started by ``CommandLineTool`` and returns its exit status and its
+    /// standard output and error together.
+    public func waitForOutput() -> (status: Int32, output: String) {
+        let data = (standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
+        waitUntilExit()
+        return (terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

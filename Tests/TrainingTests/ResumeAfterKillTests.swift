@@ -7,7 +7,7 @@ import XCTest
 /// computes, bit for bit, the losses of a run that was never interrupted.
 final class ResumeAfterKillTests: XCTestCase {
     func testRunKilledAtRandomMomentsResumesBitForBit() throws {
-        let tool = try CommandLineTool.url()
+        _ = try CommandLineTool.url()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kill-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let corpus = try TinyCorpus(directory: directory)
@@ -16,7 +16,7 @@ final class ResumeAfterKillTests: XCTestCase {
         let reference = try corpus.writeConfiguration(named: "reference", steps: steps, checkpointEvery: 3)
         let clock = ContinuousClock()
         let started = clock.now
-        let (status, output) = try launch(tool, ["train", "--config", reference.path, "--threads", "1"]).waitForOutput()
+        let (status, output) = try CommandLineTool.start(["train", "--config", reference.path, "--threads", "1"]).waitForOutput()
         XCTAssertEqual(status, 0, output)
         let duration = (clock.now - started).seconds
         let expected = MetricsLog(url: directory.appendingPathComponent("reference/metrics.jsonl")).steps()
@@ -26,7 +26,7 @@ final class ResumeAfterKillTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         var kills = 0
         for _ in 0..<5 {
-            let process = try launch(tool, ["train", "--config", killed.path, "--resume", "--threads", "1"])
+            let process = try CommandLineTool.start(["train", "--config", killed.path, "--resume", "--threads", "1"])
             // Anywhere in the run, start-up and checkpoint writes included.
             Thread.sleep(forTimeInterval: Double.random(in: 0.05...(0.8 * duration), using: &generator))
             guard process.isRunning else { _ = process.waitForOutput(); break }
@@ -35,7 +35,7 @@ final class ResumeAfterKillTests: XCTestCase {
             XCTAssertEqual(process.terminationReason, .uncaughtSignal)
             kills += 1
         }
-        let (finalStatus, finalOutput) = try launch(tool, ["train", "--config", killed.path, "--resume", "--threads", "1"]).waitForOutput()
+        let (finalStatus, finalOutput) = try CommandLineTool.start(["train", "--config", killed.path, "--resume", "--threads", "1"]).waitForOutput()
         XCTAssertEqual(finalStatus, 0, finalOutput)
         XCTAssertGreaterThan(kills, 0, "the run finished before it could be killed")
         print("killed the run \(kills) times with SIGKILL")
@@ -48,26 +48,6 @@ final class ResumeAfterKillTests: XCTestCase {
         let referenceWeights = try Data(contentsOf: directory.appendingPathComponent("reference/checkpoints/step-00000030/model.safetensors"))
         let resumedWeights = try Data(contentsOf: directory.appendingPathComponent("killed/checkpoints/step-00000030/model.safetensors"))
         XCTAssertEqual(referenceWeights, resumedWeights)
-    }
-
-    private func launch(_ tool: URL, _ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        return process
-    }
-}
-
-extension Process {
-    /// Waits for the process and returns its status and output (stdout and stderr together).
-    func waitForOutput() -> (Int32, String) {
-        let data = (standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
-        waitUntilExit()
-        return (terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
 
