@@ -50,8 +50,10 @@ struct ExperimentSummary {
 
     func write(to root: URL) throws {
         let results = runner.results
+        // The first evaluations (loss near ln V) would squeeze the decays' drops into a few pixels.
+        let firstStep = (plan.points.first?.longBranch ?? 0) / 2
         func points(_ name: String) -> [ChartPoint] {
-            (results[name] ?? []).map { ChartPoint(x: Double($0.step), y: $0.lossPerToken) }
+            (results[name] ?? []).filter { $0.step >= firstStep }.map { ChartPoint(x: Double($0.step), y: $0.lossPerToken) }
         }
         // Figure 5 of the paper: the stable run and the sharp drop of each decay branched from it.
         var branches = [ChartSeries(name: "stable (constant rate)", points: points(ExperimentRunner.stableName))]
