@@ -57,8 +57,7 @@ public enum Pretraining {
                               schedule: schedule, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.95,
                               epsilon: o.epsilon ?? 1e-8, maxGradientNorm: o.maxGradientNorm ?? 1)
         let trainer = Trainer(model: model, optimizer: optimizer, source: source, objective: LanguageModelingObjective(),
-                              batchSize: .tokens(ConstantBatchSize(tokens: configuration.batchTokens),
-                                                 sequenceLength: data.sequenceLength),
+                              batchSize: .tokens(batchSchedule(configuration), sequenceLength: data.sequenceLength),
                               microBatchSize: configuration.microBatch)
         let options = TrainingRunOptions(
             totalSteps: totalSteps, checkpointInterval: configuration.checkpointEvery ?? 0,
@@ -69,6 +68,15 @@ public enum Pretraining {
         let evaluation: (@Sendable (MiniCPM) throws -> (lossPerToken: Double, bitsPerByte: Double?, tokens: Int))? =
             heldOut.isEmpty ? nil : { @Sendable model in try HeldOutEvaluation.evaluate(heldOut, model: model) }
         return TrainingRun(trainer: trainer, directory: runDirectory, options: options, evaluate: evaluation)
+    }
+
+    /// The configuration's batch size per step, in tokens.
+    static func batchSchedule(_ configuration: RunConfiguration) -> any BatchSizeSchedule {
+        guard let changes = configuration.batchSchedule, !changes.isEmpty else {
+            return ConstantBatchSize(tokens: configuration.batchTokens)
+        }
+        return SteppedBatchSize(initialTokens: configuration.batchTokens,
+                                changes: changes.map { SteppedBatchSize.Change(step: $0.step, tokens: $0.tokens) })
     }
 
     /// The mixture of the training parts of the token files, and the held-out windows of all of them.

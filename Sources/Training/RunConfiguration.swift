@@ -31,6 +31,9 @@ public struct RunConfiguration: Sendable, Hashable, Codable {
     public var optimizer: OptimizerSpecification
     /// Tokens per optimizer step (rounded down to whole sequences).
     public var batchTokens: Int
+    /// Later batch sizes: from each `step` on, `tokens` per step (a `SteppedBatchSize`, e.g. the
+    /// batch growing as the loss falls, as the paper's batch-size law suggests).
+    public var batchSchedule: [BatchChange]?
     /// Sequences per forward pass.
     public var microBatch: Int
     /// The step count at which the run ends.
@@ -47,6 +50,7 @@ public struct RunConfiguration: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case model, tokenizer, data, decayData = "decay_data", schedule, optimizer, batchTokens = "batch_tokens"
+        case batchSchedule = "batch_schedule"
         case microBatch = "micro_batch", steps, checkpointEvery = "checkpoint_every", keepCheckpoints = "keep_checkpoints"
         case milestoneEvery = "milestone_every", evalEvery = "eval_every", seed, output
     }
@@ -95,6 +99,13 @@ public struct RunConfiguration: Sendable, Hashable, Codable {
         try decayData?.validate(field: "decay_data")
         try require(batchTokens >= data.sequenceLength, "batch_tokens",
                     "\(batchTokens) is less than one sequence of \(data.sequenceLength)")
+        var previous = 0
+        for (i, change) in (batchSchedule ?? []).enumerated() {
+            try require(change.step > previous, "batch_schedule[\(i)].step", "steps must increase from 1, got \(change.step)")
+            try require(change.tokens >= data.sequenceLength, "batch_schedule[\(i)].tokens",
+                        "\(change.tokens) is less than one sequence of \(data.sequenceLength)")
+            previous = change.step
+        }
         _ = try schedule.makeSchedule()
         try optimizer.validate()
     }
@@ -109,6 +120,17 @@ public struct RunConfiguration: Sendable, Hashable, Codable {
             return "\(path(context)): \(context.debugDescription)"
         @unknown default: return "\(error)"
         }
+    }
+}
+
+/// A change of the batch size in a run configuration: `tokens` per step from `step` on.
+public struct BatchChange: Sendable, Hashable, Codable {
+    public var step: Int
+    public var tokens: Int
+
+    public init(step: Int, tokens: Int) {
+        self.step = step
+        self.tokens = tokens
     }
 }
 
