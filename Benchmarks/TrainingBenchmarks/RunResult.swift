@@ -11,6 +11,9 @@ struct RunResult: Codable {
         /// costs beyond the allocator's own user time.
         var systemSeconds: Double?
         var minorFaults: Int?
+        /// CPU seconds of the process during the step (Swift only; at one thread, the step's time
+        /// without what other processes took from it).
+        var cpuSeconds: Double?
     }
 
     var implementation: String

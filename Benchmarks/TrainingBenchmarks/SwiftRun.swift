@@ -19,7 +19,7 @@ enum SwiftRun {
         let (inputs, targets) = batchOfTokens(batch: batch, sequence: sequence, vocabulary: c.vocabularySize)
 
         func step() throws -> RunResult.Step {
-            let system = systemCPUSeconds(), faults = MemorySnapshot.now().minorFaults
+            let system = systemCPUSeconds(), cpu = processCPUSeconds(), faults = MemorySnapshot.now().minorFaults
             let t0 = clock.now
             let loss = try model.loss(inputs: inputs, targets: targets)
             let t1 = clock.now
@@ -30,7 +30,8 @@ enum SwiftRun {
             return RunResult.Step(seconds: seconds(t3 - t0), forward: seconds(t1 - t0), backward: seconds(t2 - t1),
                                   optimizer: seconds(t3 - t2), loss: Double(loss.scalar),
                                   systemSeconds: systemCPUSeconds() - system,
-                                  minorFaults: MemorySnapshot.now().minorFaults - faults)
+                                  minorFaults: MemorySnapshot.now().minorFaults - faults,
+                                  cpuSeconds: processCPUSeconds() - cpu)
         }
         for i in 0..<warmup {
             let s = try step()
@@ -43,7 +44,7 @@ enum SwiftRun {
             timed.append(s)
             progress("swift step \(i): \(format(s.seconds, 2)) s (forward \(format(s.forward, 2)), backward " +
                      "\(format(s.backward, 2)), AdamW \(format(s.optimizer, 2)); kernel \(format(s.systemSeconds ?? 0, 2)) s, " +
-                     "\(s.minorFaults ?? 0) page faults), loss \(format(s.loss, 4))")
+                     "\(s.minorFaults ?? 0) page faults; CPU \(format(s.cpuSeconds ?? 0, 2)) s), loss \(format(s.loss, 4))")
         }
         let peak = peakResidentBytes()
         let stepSeconds = median(timed.map(\.seconds))
