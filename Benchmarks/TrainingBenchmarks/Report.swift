@@ -94,7 +94,8 @@ struct TrainingReport: Codable {
             out.append("\nWhere a Swift step's \(format(measured, 2)) s go at \(c.threads) thread(s) " +
                        "(operations timed in isolation at the step's shapes, × their count per step):\n")
             var body = breakdown.map { [$0.part, format($0.seconds, 2), format($0.seconds / measured * 100, 1) + " %"] }
-            body.append(["not covered (autograd walk, reshapes, other)", format(measured - covered, 2),
+            body.append(["rest of the step (autograd walk, reshapes; negative: isolated runs were slower)",
+                         format(measured - covered, 2),
                          format((measured - covered) / measured * 100, 1) + " %"])
             out.append(markdownTable(["part", "seconds / step", "share"], body, numeric: [1, 2]))
             let kernel = run.steps.compactMap(\.systemSeconds)

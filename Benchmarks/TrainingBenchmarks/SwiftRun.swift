@@ -76,7 +76,7 @@ enum SwiftRun {
         return (inputs, targets)
     }
 
-    /// Raw `cblas_sgemm` at `[rows, depth] · [depth, columns]`, best of five, at the current thread
+    /// Raw `cblas_sgemm` at `[rows, depth] · [depth, columns]`, best of ten, at the current thread
     /// count: the ceiling a linear layer of the step can reach.
     static func sgemmGFLOPS(rows: Int, columns: Int, depth: Int) -> Double {
         let a = UnsafeMutablePointer<Float>.allocate(capacity: rows * depth)
@@ -87,7 +87,7 @@ enum SwiftRun {
         b.initialize(repeating: 0.02, count: depth * columns)
         c.initialize(repeating: 0, count: rows * columns)
         var best = Double.infinity
-        for _ in 0..<5 {
+        for _ in 0..<10 {
             best = min(best, seconds {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(columns), Int32(depth),
                             1, a, Int32(depth), b, Int32(depth), 0, c, Int32(columns))
