@@ -7,11 +7,11 @@ struct RunResult: Codable {
         var backward: Double
         var optimizer: Double
         var loss: Double
-        /// Kernel CPU seconds and minor page faults during the step (Swift only): what allocation
+        /// Kernel CPU seconds and minor page faults during the step: what allocation
         /// costs beyond the allocator's own user time.
         var systemSeconds: Double?
         var minorFaults: Int?
-        /// CPU seconds of the process during the step (Swift only; at one thread, the step's time
+        /// CPU seconds of the process during the step (at one thread, the step's time
         /// without what other processes took from it).
         var cpuSeconds: Double?
     }

@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import sys
 import time
 
@@ -161,6 +162,7 @@ def main():
     inputs, targets = ids[:, :-1].contiguous(), ids[:, 1:].contiguous()
 
     def step():
+        before = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         loss = model.loss(inputs, targets)
         t1 = time.perf_counter()
@@ -169,18 +171,25 @@ def main():
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         t3 = time.perf_counter()
-        return loss.item(), (t1 - t0, t2 - t1, t3 - t2)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        # Kernel time and page faults: what allocating (and first touching) memory costs.
+        kernel = {"systemSeconds": after.ru_stime - before.ru_stime,
+                  "minorFaults": after.ru_minflt - before.ru_minflt,
+                  "cpuSeconds": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
+        return loss.item(), (t1 - t0, t2 - t1, t3 - t2), kernel
 
     for i in range(args.warmup):
-        loss, parts = step()
+        loss, parts, _ = step()
         print(f"pytorch warm-up step {i}: {sum(parts):.2f} s, loss {loss:.4f}", file=sys.stderr, flush=True)
     reset_ok = reset_peak()
     steps = []
     for i in range(args.steps):
-        loss, parts = step()
+        loss, parts, kernel = step()
         steps.append({"seconds": sum(parts), "forward": parts[0], "backward": parts[1], "optimizer": parts[2],
-                      "loss": loss})
-        print(f"pytorch step {i}: {sum(parts):.2f} s, loss {loss:.4f}", file=sys.stderr, flush=True)
+                      "loss": loss, **kernel})
+        print(f"pytorch step {i}: {sum(parts):.2f} s (forward {parts[0]:.2f}, backward {parts[1]:.2f}, "
+              f"AdamW {parts[2]:.2f}; kernel {kernel['systemSeconds']:.2f} s, {kernel['minorFaults']} page faults; "
+              f"CPU {kernel['cpuSeconds']:.2f} s), loss {loss:.4f}", file=sys.stderr, flush=True)
     seconds = sorted(s["seconds"] for s in steps)
     median = seconds[len(seconds) // 2] if len(seconds) % 2 else (seconds[len(seconds) // 2 - 1] + seconds[len(seconds) // 2]) / 2
     print(json.dumps({
