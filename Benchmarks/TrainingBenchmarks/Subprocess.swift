@@ -9,10 +9,14 @@ enum Subprocess {
         var description: String
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> RunResult {
+    /// `environment` is added to this process's own (for example an allocator for `LD_PRELOAD`).
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> RunResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let output = Pipe()
         process.standardOutput = output
         try process.run()

@@ -5,7 +5,7 @@
 //
 //   swift run -c release --scratch-path .build-native ... TrainingBenchmarks [--shape 36M|9M|tiny]
 //       [--batch 16] [--seq 512] [--threads 1,2] [--steps 2] [--warmup 1] [--rounds 1]
-//       [--no-pytorch] [--no-breakdown] [--json PATH]
+//       [--no-pytorch] [--no-breakdown] [--json PATH] [--pytorch-env KEY=VALUE]
 //
 // Prints a Markdown table, the breakdown, then the JSON document (also written to PATH with --json).
 // PyTorch comes from $TORCH_PYTHON, .data/torch-venv (scripts/install-torch.sh) or python3; without
@@ -29,6 +29,8 @@ struct Options {
     var pytorch = true
     var breakdown = true
     var jsonPath: String?
+    /// Environment of the PyTorch processes (`--pytorch-env KEY=VALUE`), e.g. a preloaded allocator.
+    var pytorchEnvironment: [String: String] = [:]
     /// Set in the child processes: measure the Swift side only and print its JSON.
     var worker = false
 }
@@ -59,14 +61,22 @@ while let arg = arguments.popFirst() {
     case "--json":
         guard let p = arguments.popFirst() else { fatalError("--json needs a path") }
         options.jsonPath = p
+    case "--pytorch-env":
+        guard let pair = arguments.popFirst(), let eq = pair.firstIndex(of: "=") else {
+            fatalError("--pytorch-env needs KEY=VALUE")
+        }
+        options.pytorchEnvironment[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
     case "--worker": options.worker = true
     case "-h", "--help":
         print("""
         usage: TrainingBenchmarks [--shape 36M|9M|tiny] [--batch 16] [--seq 512] [--threads 1,2] [--steps 2]
                                   [--warmup 1] [--rounds 1] [--no-pytorch] [--no-breakdown] [--json PATH]
+                                  [--pytorch-env KEY=VALUE]...
           --shape: 36M is the paper's wind-tunnel 0.036B model (vocabulary 32,000, tied embeddings, muP);
                    tiny is a smoke run
           --rounds: Swift/PyTorch process pairs per thread count, in alternating order
+          --pytorch-env: set for the PyTorch processes, e.g. LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
+                         (a caching allocator, as PyTorch's CPU performance guides advise)
         Run from the package root (the PyTorch script is Benchmarks/pytorch/train_step.py).
         """)
         exit(0)
@@ -118,7 +128,8 @@ for (index, threads) in options.threadCounts.enumerated() {
                 progress("— PyTorch, \(threads) thread(s), round \(round + 1)")
                 torchRuns.append(try Subprocess.run(torch.command[0], Array(torch.command.dropFirst()) + [script,
                     "--shape", options.shape.rawValue, "--batch", "\(options.batch)", "--seq", "\(options.sequence)",
-                    "--threads", "\(threads)", "--steps", "\(options.steps)", "--warmup", "\(options.warmup)"]))
+                    "--threads", "\(threads)", "--steps", "\(options.steps)", "--warmup", "\(options.warmup)"],
+                    environment: options.pytorchEnvironment))
             }
         }
     }
