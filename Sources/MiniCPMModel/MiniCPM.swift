@@ -91,9 +91,18 @@ public struct MiniCPM: Module {
         for id in flatTargets where id != ignoreIndex && !(0..<configuration.vocabularySize).contains(id) {
             throw .tokenOutOfRange(id: id, vocabularySize: configuration.vocabularySize)
         }
-        let logits = try logits(forBatch: inputs)
-        return crossEntropy(logits: logits.reshaped([-1, configuration.vocabularySize]),
-                            targets: flatTargets, ignoreIndex: ignoreIndex)
+        try validate(inputs, cache: nil)
+        let (b, t) = (inputs.count, inputs[0].count)
+        let hidden = hiddenStates(inputs, cache: nil).reshaped([b * t, configuration.hiddenSize])
+        // A dense head (tied or not) goes through the fused output layer and loss, which never holds
+        // the [B·T, vocabulary] logits (2 GB and its gradient for the 36M wind-tunnel model at 8,192
+        // tokens); any other head (a quantised one) through its own forward.
+        let headWeight = outputHead == nil ? embedding.weight : (outputHead as? Linear)?.weight
+        guard let headWeight else {
+            return crossEntropy(logits: project(hidden), targets: flatTargets, ignoreIndex: ignoreIndex)
+        }
+        return linearCrossEntropy(input: hidden * (1 / configuration.widthMultiplier), weight: headWeight,
+                                  targets: flatTargets, ignoreIndex: ignoreIndex)
     }
 
     /// The check every forward entry point makes: equally long, non-empty sequences of ids in the

@@ -49,17 +49,7 @@ public func crossEntropy(logits: Tensor, targets: [Int], ignoreIndex: Int = -100
                 let ps = sb.baseAddress!, pl = lb.baseAddress!
                 Parallelism.forEachRowBlock(rows: n, costPerRow: 2 * v) { rows in
                     for r in rows where targets[r] != ignoreIndex {
-                        let row = px + r * v
-                        let m = SoftmaxKernels.rowMaximum(row, v)
-                        let target = row[targets[r]]
-                        ps[2 * r] = m
-                        if m == -.infinity {
-                            pl[r] = .infinity
-                        } else {
-                            let logSum = log(SoftmaxKernels.sumOfExponentials(row, v, maximum: m))
-                            ps[2 * r + 1] = Float(logSum)
-                            pl[r] = target == -.infinity ? .infinity : (Double(m) - Double(target)) + logSum
-                        }
+                        pl[r] = CrossEntropyKernels.rowLoss(px + r * v, v, target: targets[r], statistics: ps + 2 * r)
                     }
                 }
             }
@@ -104,26 +94,47 @@ enum CrossEntropyKernels {
                             row.update(repeating: 0, count: v)
                             continue
                         }
-                        let m = ps[2 * r]
-                        if m == -.infinity {
-                            // Every logit is −∞: no probability mass (as in softmax), only −onehot.
-                            row.update(repeating: 0, count: v)
-                        } else {
-                            let vm = Vector(repeating: m), vl = Vector(repeating: ps[2 * r + 1])
-                            let f = Vector(repeating: factor)
-                            let src = px + r * v
-                            @_transparent func write(_ i: Int, _ count: Int) {
-                                let x = SoftmaxKernels.load(src + i, count, fill: -.infinity)
-                                SoftmaxKernels.store(VectorMath.expOfNonPositive((x - vm) - vl) * f, row + i, count)
-                            }
-                            var i = 0
-                            while i + 16 <= v { write(i, 16); i += 16 }
-                            if i < v { write(i, v - i) }
-                        }
-                        row[t] -= factor
+                        rowGradient(px + r * v, into: row, v, target: t, statistics: ps + 2 * r, factor: factor)
                     }
                 }
             }
         }
+    }
+
+    /// The loss `logsumexp(row) − row[target]` of one counted row of `v` logits, in `Double`;
+    /// stores `(max, log Σ exp(x − max))` at `statistics[0...1]` for ``rowGradient``.
+    @inline(__always)
+    static func rowLoss(_ row: UnsafePointer<Float>, _ v: Int, target: Int,
+                        statistics: UnsafeMutablePointer<Float>) -> Double {
+        let m = SoftmaxKernels.rowMaximum(row, v)
+        let logit = row[target]
+        statistics[0] = m
+        guard m != -.infinity else { return .infinity }
+        let logSum = log(SoftmaxKernels.sumOfExponentials(row, v, maximum: m))
+        statistics[1] = Float(logSum)
+        return logit == -.infinity ? .infinity : (Double(m) - Double(logit)) + logSum
+    }
+
+    /// `dst = factor · (softmax(src) − onehot(target))` for one counted row, from the statistics
+    /// ``rowLoss`` saved; `dst` may be `src` (each element is read before it is written).
+    @inline(__always)
+    static func rowGradient(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ v: Int,
+                            target: Int, statistics: UnsafePointer<Float>, factor: Float) {
+        let m = statistics[0]
+        if m == -.infinity {
+            // Every logit is −∞: no probability mass (as in softmax), only −onehot.
+            dst.update(repeating: 0, count: v)
+        } else {
+            let vm = Vector(repeating: m), vl = Vector(repeating: statistics[1])
+            let f = Vector(repeating: factor)
+            @_transparent func write(_ i: Int, _ count: Int) {
+                let x = SoftmaxKernels.load(src + i, count, fill: -.infinity)
+                SoftmaxKernels.store(VectorMath.expOfNonPositive((x - vm) - vl) * f, dst + i, count)
+            }
+            var i = 0
+            while i + 16 <= v { write(i, 16); i += 16 }
+            if i < v { write(i, v - i) }
+        }
+        dst[target] -= factor
     }
 }
