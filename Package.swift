@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Schedulers", targets: ["Schedulers"]),
         .library(name: "Optimizers", targets: ["Optimizers"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Quantization", targets: ["Quantization"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -68,6 +69,18 @@ let package = Package(
             name: "Training",
             dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Optimizers", "Charts", "AtomicWrite"]
         ),
+        // Kernels on quantised weights in C: AVX2/FMA through __attribute__((target)) chosen at run
+        // time by __builtin_cpu_supports, with portable fallbacks, so no unsafe flags are needed.
+        .target(
+            name: "CQuantKernels",
+            path: "Sources/CQuantKernels"
+        ),
+        // Int4/int8 group quantisation, GPTQ, weights that stay quantised (packed int4 and GGUF
+        // blocks) substituted into MiniCPM through its LinearLayer seam.
+        .target(
+            name: "Quantization",
+            dependencies: ["TensorCore", "MiniCPMModel", "CQuantKernels"]
+        ),
         // What several test targets share: the `minicpm` runner, the seeded generator of the
         // scheduler fits and the documentation's example data, the SmolLM2 vocabulary file.
         .target(
@@ -101,6 +114,10 @@ let package = Package(
             dependencies: ["Training", "MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Optimizers", "TestSupport"],
             exclude: ["Reference"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "QuantizationTests",
+            dependencies: ["Quantization", "CQuantKernels", "MiniCPMModel", "TensorCore", "TestSupport"]
         ),
         .testTarget(
             name: "MiniCPMModelTests",
