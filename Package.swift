@@ -117,7 +117,9 @@ let package = Package(
         ),
         .testTarget(
             name: "QuantizationTests",
-            dependencies: ["Quantization", "CQuantKernels", "MiniCPMModel", "TensorCore", "TestSupport"]
+            dependencies: ["Quantization", "CQuantKernels", "MiniCPMModel", "TensorCore", "TestSupport"],
+            exclude: ["Reference"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "MiniCPMModelTests",

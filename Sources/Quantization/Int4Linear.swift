@@ -1,0 +1,103 @@
+import CQuantKernels
+import MiniCPMModel
+import TensorCore
+
+/// A linear layer `y = x Wᵀ` whose weight stays int4 (round-to-nearest, group-wise, integer zero
+/// points as in ``PackedInt4Weight``), substituted into a model through its ``LinearLayer`` seam.
+///
+/// The AutoGPTQ layout packs eight *inputs* of one output per word, `[in/8, out]`, so one output's
+/// codes are strided by `out` words. A decode matvec wants each output row contiguous, so the layer
+/// also keeps a kernel layout converted once at construction: codes `[out][in/2]` bytes, input `2k`
+/// in the low nibble of byte `k`, and per-row `scale` and `scale · zero` floats `[out][in/G]`. The
+/// matvec then streams every code byte exactly once and applies the zero once per group:
+/// `y_o = Σ_g scale · (x_g · q_g) − scale·zero · Σ x_g`. ``packed`` keeps the checkpoint form for
+/// saving.
+///
+/// Several input rows (prefill) run the same kernel per row, so their results equal the decode
+/// path's bit for bit; it re-reads the codes once per row, which is correct but not the fastest
+/// prefill (dequantised tiles into a GEMM would be).
+public struct Int4Linear: LinearLayer {
+    /// The weight in the AutoGPTQ checkpoint layout.
+    public let packed: PackedInt4Weight
+    private let rowCodes: [UInt8]
+    private let rowScales: [Float]
+    private let rowScaledZeros: [Float]
+
+    /// A layer over `packed`, converting it to the kernel layout.
+    public init(packed: PackedInt4Weight) {
+        self.packed = packed
+        let out = packed.outputFeatures, inp = packed.inputFeatures, groups = inp / packed.groupSize
+        let codes = packed.codes, zeros = packed.zeroPoints
+        var rowCodes = [UInt8](repeating: 0, count: out * inp / 2)
+        for i in 0..<(out * inp / 2) { rowCodes[i] = codes[2 * i] | (codes[2 * i + 1] << 4) }
+        var scales = [Float](repeating: 0, count: out * groups)
+        var scaledZeros = [Float](repeating: 0, count: out * groups)
+        for g in 0..<groups {
+            for o in 0..<out {
+                let s = Float(packed.scales[g * out + o])
+                scales[o * groups + g] = s
+                scaledZeros[o * groups + g] = s * Float(zeros[g * out + o])
+            }
+        }
+        self.rowCodes = rowCodes
+        self.rowScales = scales
+        self.rowScaledZeros = scaledZeros
+    }
+
+    /// Quantises a float weight `[out, in]` (see ``PackedInt4Weight/init(quantizing:groupSize:name:)``).
+    public init(quantizing weight: Tensor, groupSize: Int = 128, name: String = "weight") throws(QuantizationError) {
+        self.init(packed: try PackedInt4Weight(quantizing: weight, groupSize: groupSize, name: name))
+    }
+
+    public var inputFeatures: Int { packed.inputFeatures }
+    public var outputFeatures: Int { packed.outputFeatures }
+
+    /// `x Wᵀ` for `x` of shape `[..., inputFeatures]`, threaded over output rows.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.rank >= 1 && x.shape[x.rank - 1] == inputFeatures,
+                     "Int4Linear expects [..., \(inputFeatures)], got \(x.shape)")
+        let inp = inputFeatures, out = outputFeatures, group = packed.groupSize
+        let rows = x.count / inp
+        var shape = x.shape
+        shape[shape.count - 1] = out
+        var sums = [Float](repeating: 0, count: inp / group)
+        return Tensor(shape: shape) { y in
+            x.withUnsafeBufferPointer { xs in
+                rowCodes.withUnsafeBufferPointer { codes in
+                    rowScales.withUnsafeBufferPointer { scales in
+                        rowScaledZeros.withUnsafeBufferPointer { zeros in
+                            for r in 0..<rows {
+                                let xr = xs.baseAddress! + r * inp, yr = y.baseAddress! + r * out
+                                sums.withUnsafeMutableBufferPointer { cq_group_sums(xr, Int64(inp), Int64(group), $0.baseAddress!) }
+                                sums.withUnsafeBufferPointer { s in
+                                    let task = UncheckedPointers(codes: codes.baseAddress!, scales: scales.baseAddress!,
+                                                                 zeros: zeros.baseAddress!, x: xr, sums: s.baseAddress!, y: yr)
+                                    // 64 rows × in/2 bytes per chunk at least, so small layers stay on one thread.
+                                    Parallelism.forEachChunk(count: out, minimumChunk: 64) { range in
+                                        cq_int4_matvec(task.codes, task.scales, task.zeros, task.x, task.sums,
+                                                       Int64(inp), Int64(group), Int64(range.lowerBound), Int64(range.upperBound), task.y)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// An int4 layer holds no float parameters for training or float checkpoints.
+    public func visitParameters(prefix: String, _ visit: (String, Tensor) throws -> Void) rethrows {}
+    public mutating func updateParameters(prefix: String, _ update: (String, inout Tensor) throws -> Void) rethrows {}
+    public func visitParameterRoles(prefix: String, _ visit: (String, ParameterRole) throws -> Void) rethrows {}
+}
+
+/// Raw pointers handed to the worker threads; each thread writes a disjoint range of `y`.
+private struct UncheckedPointers: @unchecked Sendable {
+    let codes: UnsafePointer<UInt8>
+    let scales: UnsafePointer<Float>
+    let zeros: UnsafePointer<Float>
+    let x: UnsafePointer<Float>
+    let sums: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+}
