@@ -13,9 +13,10 @@ import TensorCore
 /// `y_o = Σ_g scale · (x_g · q_g) − scale·zero · Σ x_g`. ``packed`` keeps the checkpoint form for
 /// saving.
 ///
-/// Several input rows (prefill) run the same kernel per row, so their results equal the decode
-/// path's bit for bit; it re-reads the codes once per row, which is correct but not the fastest
-/// prefill (dequantised tiles into a GEMM would be).
+/// Up to ``gemmRowThreshold`` − 1 input rows run the matvec kernel per row (their results equal
+/// the decode path's bit for bit). More rows (prefill) dequantise tiles of ``tileRows`` output rows
+/// into a float scratch buffer and multiply them with BLAS, so each code is decoded once per call
+/// rather than once per input row, and at most one float tile is alive at a time.
 public struct Int4Linear: LinearLayer {
     /// The weight in the AutoGPTQ checkpoint layout.
     public let packed: PackedInt4Weight
@@ -52,6 +53,11 @@ public struct Int4Linear: LinearLayer {
     public var inputFeatures: Int { packed.inputFeatures }
     public var outputFeatures: Int { packed.outputFeatures }
 
+    /// Input rows from which a call dequantises tiles into a GEMM instead of running matvecs.
+    public static let gemmRowThreshold = 16
+    /// Output rows dequantised per GEMM tile (a tile is `tileRows × inputFeatures` floats).
+    public static let tileRows = 256
+
     /// `x Wᵀ` for `x` of shape `[..., inputFeatures]`, threaded over output rows.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.rank >= 1 && x.shape[x.rank - 1] == inputFeatures,
@@ -60,6 +66,7 @@ public struct Int4Linear: LinearLayer {
         let rows = x.count / inp
         var shape = x.shape
         shape[shape.count - 1] = out
+        if rows >= Self.gemmRowThreshold { return tiledProduct(x.reshaped([rows, inp])).reshaped(shape) }
         var sums = [Float](repeating: 0, count: inp / group)
         return Tensor(shape: shape) { y in
             x.withUnsafeBufferPointer { xs in
@@ -86,6 +93,39 @@ public struct Int4Linear: LinearLayer {
         }
     }
 
+    /// `x Wᵀ` for `x` `[rows, in]` by dequantised tiles of W and BLAS.
+    private func tiledProduct(_ x: Tensor) -> Tensor {
+        let rows = x.shape[0], inp = inputFeatures, out = outputFeatures, group = packed.groupSize
+        return withoutGradients {
+            Tensor(shape: [rows, out]) { y in
+                rowCodes.withUnsafeBufferPointer { codes in
+                    rowScales.withUnsafeBufferPointer { scales in
+                        rowScaledZeros.withUnsafeBufferPointer { zeros in
+                            for start in stride(from: 0, to: out, by: Self.tileRows) {
+                                let end = min(out, start + Self.tileRows)
+                                let tile = Tensor(shape: [end - start, inp]) { buffer in
+                                    let task = TilePointers(codes: codes.baseAddress!, scales: scales.baseAddress!,
+                                                            zeros: zeros.baseAddress!, y: buffer.baseAddress!)
+                                    Parallelism.forEachChunk(count: end - start, minimumChunk: 16) { range in
+                                        cq_int4_dequantize_rows(task.codes, task.scales, task.zeros, Int64(inp), Int64(group),
+                                                                Int64(start + range.lowerBound), Int64(start + range.upperBound),
+                                                                task.y + range.lowerBound * inp)
+                                    }
+                                }
+                                let part = matmul(x, tile, transposeB: true)          // [rows, end − start]
+                                part.withUnsafeBufferPointer { p in
+                                    for r in 0..<rows {
+                                        for o in 0..<(end - start) { y[r * out + start + o] = p[r * (end - start) + o] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// An int4 layer holds no float parameters for training or float checkpoints.
     public func visitParameters(prefix: String, _ visit: (String, Tensor) throws -> Void) rethrows {}
     public mutating func updateParameters(prefix: String, _ update: (String, inout Tensor) throws -> Void) rethrows {}
@@ -99,5 +139,13 @@ private struct UncheckedPointers: @unchecked Sendable {
     let zeros: UnsafePointer<Float>
     let x: UnsafePointer<Float>
     let sums: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+}
+
+/// The kernel layout and a tile being filled, handed to the worker threads (disjoint tile rows each).
+private struct TilePointers: @unchecked Sendable {
+    let codes: UnsafePointer<UInt8>
+    let scales: UnsafePointer<Float>
+    let zeros: UnsafePointer<Float>
     let y: UnsafeMutablePointer<Float>
 }

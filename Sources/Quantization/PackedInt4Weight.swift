@@ -21,9 +21,10 @@ import TensorCore
 /// than `scale/2`, so a weight at the far end of the range can round one step past code 15 (or
 /// below 0) and be clamped: its error is then below `scale` instead of `scale/2` (every other
 /// weight stays within `scale/2`). As in GPTQ the range is widened to include 0 (`min ≤ 0 ≤ max`),
-/// which keeps 0 exactly representable. Measured on Gaussian weights (G = 128,
-/// `testIntegerZeroCostsLittleAgainstThePapersZero`), the RMS reconstruction error of this form is
-/// within a few per cent of the paper's fractional-zero form.
+/// which keeps 0 exactly representable. Measured on Gaussian weights (256 × 1024, G = 128,
+/// `testIntegerZeroCostsLittleAgainstThePapersZero`), the RMS reconstruction error over the weight
+/// standard deviation is 0.1004 for this form against 0.0999 for the paper's fractional zero
+/// (0.5 % more).
 ///
 /// Two edge cases keep v1 lossless: a zero point of 0 cannot be stored as `zero − 1` (AutoGPTQ's own
 /// packer corrupts the neighbouring nibbles then), so a group whose rounded zero would be 0 (no

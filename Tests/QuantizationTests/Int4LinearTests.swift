@@ -33,7 +33,7 @@ final class Int4LinearTests: XCTestCase {
             let weight = Tensor.normal([40, 256], standardDeviation: 0.05, using: &rng)
             let layer = try Int4Linear(quantizing: weight, groupSize: groupSize)
             let dequantized = layer.packed.dequantized()
-            for rows in [1, 3] {
+            for rows in [1, 3, Int4Linear.gemmRowThreshold + 4] {
                 let x = Tensor.normal([rows, 256], using: &rng)
                 let expected = matmul(x, dequantized, transposeB: true)
                 for portable in [1, 0] {
@@ -56,6 +56,20 @@ final class Int4LinearTests: XCTestCase {
             let row = Tensor(shape: [1, 128], scalars: Array(x.scalars[(r * 128)..<((r + 1) * 128)]))
             XCTAssertEqual(layer(row).scalars, Array(y.scalars[(r * 64)..<((r + 1) * 64)]))
         }
+    }
+
+    /// The tiled GEMM path over several tiles (outputs not a multiple of the tile) and a rank-3 input.
+    func testPrefillTilesCoverEveryOutput() throws {
+        var rng = SeededRandom(seed: 12)
+        let out = Int4Linear.tileRows + 40
+        let layer = try Int4Linear(quantizing: Tensor.normal([out, 64], standardDeviation: 0.05, using: &rng), groupSize: 32)
+        let x = Tensor.normal([2, Int4Linear.gemmRowThreshold, 64], using: &rng)
+        let y = layer(x)
+        XCTAssertEqual(y.shape, [2, Int4Linear.gemmRowThreshold, out])
+        let dequantized = layer.packed.dequantized()
+        assertClose(y.reshaped([2 * Int4Linear.gemmRowThreshold, out]),
+                    matmul(x.reshaped([2 * Int4Linear.gemmRowThreshold, 64]), dequantized, transposeB: true),
+                    x: x, w: dequantized, "tiles")
     }
 
     /// One thread and two give identical outputs (each row is computed the same way in any chunk).
