@@ -1,4 +1,5 @@
 import Foundation
+import MiniCPMModel
 import Quantization
 import TensorCore
 import XCTest
@@ -44,5 +45,31 @@ final class GPTQCheckpointTests: XCTestCase {
         XCTAssertEqual(try QuantizeConfig(contentsOf: url), QuantizeConfig(groupSize: 64))
         try Data(#"{"bits":4,"group_size":128,"desc_act":true,"sym":false,"checkpoint_format":"gptq"}"#.utf8).write(to: url)
         XCTAssertThrowsError(try QuantizeConfig(contentsOf: url))
+    }
+}
+
+extension GPTQCheckpointTests {
+    /// A quantised model saved and loaded again computes the same logits bit for bit, with the same
+    /// int4 layers.
+    func testWholeModelRoundTrip() throws {
+        var c = MiniCPMConfiguration(vocabularySize: 40, hiddenSize: 64, intermediateSize: 96, layerCount: 2,
+                                     attentionHeadCount: 4, keyValueHeadCount: 2)
+        c.tieWordEmbeddings = false
+        let quantised = try quantizeLinearLayers(of: try MiniCPM(configuration: c, seed: 5), groupSize: 32)
+        let directory = try temporaryDirectory()
+        try quantised.saveInt4Checkpoint(to: directory)
+        XCTAssertEqual(try QuantizeConfig(contentsOf: directory.appendingPathComponent("quantize_config.json")).groupSize, 32)
+        let file = try SafetensorsFile(contentsOf: directory.appendingPathComponent("model.safetensors"))
+        XCTAssertTrue(file.contains("model.layers.1.mlp.down_proj.qzeros"))
+        XCTAssertTrue(file.contains("lm_head.weight"), "the output head stays float")
+        XCTAssertFalse(file.contains("model.layers.0.self_attn.q_proj.weight"))
+
+        let loaded = try MiniCPM(int4CheckpointAt: directory)
+        XCTAssertEqual(loaded.linearLayers.filter { $0.layer is Int4Linear }.count, 14)
+        for ((_, a), (_, b)) in zip(loaded.linearLayers, quantised.linearLayers) {
+            XCTAssertEqual((a as? Int4Linear)?.packed, (b as? Int4Linear)?.packed)
+        }
+        let tokens = [1, 4, 9, 16, 25]
+        XCTAssertEqual(try loaded.logits(for: tokens).scalars, try quantised.logits(for: tokens).scalars)
     }
 }
