@@ -74,7 +74,7 @@ extension MiniCPM {
                 throw QuantizationError.malformedCheckpoint(
                     path: path, reason: "\(layer) is [\(packed.outputFeatures), \(packed.inputFeatures)], expected \(declaration.shape)")
             }
-            return Int4Linear(packed: packed)
+            return try Int4Linear(packed: packed)
         })
         try self.init(configuration: configuration, factory: factory)
     }

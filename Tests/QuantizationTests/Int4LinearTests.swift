@@ -94,7 +94,7 @@ final class Int4LinearTests: XCTestCase {
         var rng = SeededRandom(seed: 10)
         let layer = try Int4Linear(quantizing: Tensor.normal([16, 64], standardDeviation: 0.05, using: &rng), groupSize: 32)
         let p = layer.packed
-        let rebuilt = Int4Linear(packed: try PackedInt4Weight(outputFeatures: 16, inputFeatures: 64, groupSize: 32,
+        let rebuilt = try Int4Linear(packed: try PackedInt4Weight(outputFeatures: 16, inputFeatures: 64, groupSize: 32,
                                                               qweight: p.qweight, qzeros: p.qzeros, scales: p.scales))
         let x = Tensor.normal([1, 64], using: &rng)
         XCTAssertEqual(rebuilt(x).scalars, layer(x).scalars)

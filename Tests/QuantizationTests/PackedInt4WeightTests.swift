@@ -41,6 +41,10 @@ final class PackedInt4WeightTests: XCTestCase {
         XCTAssertEqual(w[3 * 16 + 5], 0.5 * (8 - 4))          // o 3, i 5: q 8, zero 4
         XCTAssertEqual(w[1 * 16 + 9], 2 * (10 - 15))          // o 1, i 9: q 10, zero 15
         XCTAssertEqual(w[0 * 16 + 15], 2 * (15 - 16))         // o 0, group 1: nibble 15 means zero 16
+        // G = 8 is below the AVX2 kernel's 16-input step: the layer falls back to the portable loop.
+        let x = Tensor(shape: [1, 16], scalars: (0..<16).map { Float($0) / 8 - 1 })
+        let y = try Int4Linear(packed: packed)(x).scalars
+        for (a, b) in zip(y, matmul(x, packed.dequantized(), transposeB: true).scalars) { XCTAssertEqual(a, b, accuracy: 1e-4) }
         XCTAssertThrowsError(try PackedInt4Weight(outputFeatures: 8, inputFeatures: 16, groupSize: 8,
                                                   qweight: Self.handQweight, qzeros: Self.handQzeros, scales: scales,
                                                   groupIndex: (0..<16).map { Int32($0 % 2) }), "act-order g_idx")

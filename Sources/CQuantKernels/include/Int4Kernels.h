@@ -9,16 +9,20 @@
 /// `scales` and `scaled_zeros` are [rows][in / group] floats (scale and scale * zero of each group),
 /// so that w = scale * q - scaled_zero.
 
-/// Sums of `x` over each group of `group` consecutive inputs: sums[g] = sum x[g*group ..< (g+1)*group].
-void cq_group_sums(const float *x, int64_t in, int64_t group, float *sums);
+/// Prepares one input row for cq_int4_matvec: sums[g] = sum of x over group g, and `xp`, x with each
+/// block of 16 inputs reordered as its 8 even inputs then its 8 odd ones, the order in which the
+/// low and high nibbles of 8 code bytes come out of a byte-to-int widening (so the kernel needs no
+/// nibble interleaving). `in` must be a multiple of 16 and of `group`.
+void cq_int4_prepare_input(const float *x, int64_t in, int64_t group, float *sums, float *xp);
 
 /// y[r] = sum_i x[i] * (scale * q[r][i] - scaled_zero) for r in [row_begin, row_end), computed per
-/// group as scale * dot(x_g, q_g) - scaled_zero * sums[g]. `in` must be a multiple of `group`, and
-/// `group` a multiple of 32 for the AVX2 path (smaller groups fall back to the portable loop).
-/// The AVX2/FMA path is taken when cq_cpu_has_avx2_fma() says so; each row's result does not
+/// group as scale * dot(x_g, q_g) - scaled_zero * sums[g], from `xp` and `sums` of
+/// cq_int4_prepare_input. The AVX2/FMA path (8 code bytes = 16 inputs per step) is taken when
+/// cq_cpu_has_avx2_fma() says so and `group` is a multiple of 16 (the portable loop takes any group
+/// dividing `in`); each row's result does not
 /// depend on how rows are split between threads.
 void cq_int4_matvec(const uint8_t *codes, const float *scales, const float *scaled_zeros,
-                    const float *x, const float *sums, int64_t in, int64_t group,
+                    const float *xp, const float *sums, int64_t in, int64_t group,
                     int64_t row_begin, int64_t row_end, float *y);
 
 /// Dequantises rows [row_begin, row_end) into `out` ([row_end - row_begin][in] floats).
