@@ -32,9 +32,18 @@ static void int4_matvec_portable(const uint8_t *codes, const float *scales, cons
         float acc = 0, offset = 0;
         for (int64_t g = 0; g < groups; g++) {
             float dot = 0;
-            for (int64_t i = g * group; i < (g + 1) * group; i += 2) {
-                uint8_t byte = row[i / 2];
-                dot += xp[reordered_position(i)] * (float)(byte & 0x0F) + xp[reordered_position(i + 1)] * (float)(byte >> 4);
+            if (group % 16 == 0) {   // whole blocks: byte k of a block pairs xp[k] with xp[8 + k]
+                for (int64_t b = g * group; b < (g + 1) * group; b += 16) {
+                    for (int64_t k = 0; k < 8; k++) {
+                        uint8_t byte = row[b / 2 + k];
+                        dot += xp[b + k] * (float)(byte & 0x0F) + xp[b + 8 + k] * (float)(byte >> 4);
+                    }
+                }
+            } else {
+                for (int64_t i = g * group; i < (g + 1) * group; i += 2) {
+                    uint8_t byte = row[i / 2];
+                    dot += xp[reordered_position(i)] * (float)(byte & 0x0F) + xp[reordered_position(i + 1)] * (float)(byte >> 4);
+                }
             }
             acc += scales[r * groups + g] * dot;
             offset += scaled_zeros[r * groups + g] * sums[g];

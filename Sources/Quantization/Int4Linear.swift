@@ -13,9 +13,9 @@ import TensorCore
 /// `y_o = Σ_g scale · (x_g · q_g) − scale·zero · Σ x_g`. The input row is reordered once per call
 /// (even then odd inputs of every 16) so that the AVX2 kernel widens 8 code bytes to 32-bit lanes
 /// and splits the nibbles with a mask and a shift, without re-interleaving them. On this machine's
-/// EPYC (one thread, clang -O2, 5760 × 2304, G = 128) the AVX2 matvec took 0.56–0.79 ms against
-/// 2.1–2.9 ms for OpenBLAS's float32 `sgemv` of the same shape (both noisy on the shared cores),
-/// and the portable loop 4.6–5.9 ms. ``packed`` keeps the checkpoint form for
+/// EPYC (one thread, the C kernels built with clang -O2 outside SwiftPM, 5760 × 2304, G = 128) the
+/// AVX2 matvec took 0.50–0.61 ms against 1.8–2.1 ms for OpenBLAS's float32 `sgemv` of the same
+/// shape (both noisy on the shared cores), and the portable loop 4.7–5.1 ms. ``packed`` keeps the checkpoint form for
 /// saving.
 ///
 /// Up to ``gemmRowThreshold`` − 1 input rows run the matvec kernel per row (their results equal
