@@ -80,29 +80,24 @@ public struct Int4Linear: LinearLayer {
         var shape = x.shape
         shape[shape.count - 1] = out
         if rows >= Self.gemmRowThreshold { return tiledProduct(x.reshaped([rows, inp])).reshaped(shape) }
-        var sums = [Float](repeating: 0, count: inp / group)
-        var reordered = [Float](repeating: 0, count: inp)
+        // One input row at a time: its reordered copy and group sums, then all outputs in parallel.
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: inp + inp / group)
+        defer { scratch.deallocate() }
+        let reordered = scratch, sums = scratch + inp
         return Tensor(shape: shape) { y in
             x.withUnsafeBufferPointer { xs in
                 rowCodes.withUnsafeBufferPointer { codes in
                     rowScales.withUnsafeBufferPointer { scales in
                         rowScaledZeros.withUnsafeBufferPointer { zeros in
                             for r in 0..<rows {
-                                let xr = xs.baseAddress! + r * inp, yr = y.baseAddress! + r * out
-                                sums.withUnsafeMutableBufferPointer { s in
-                                    reordered.withUnsafeMutableBufferPointer { xp in
-                                        cq_int4_prepare_input(xr, Int64(inp), Int64(group), s.baseAddress!, xp.baseAddress!)
-                                    }
+                                cq_int4_prepare_input(xs.baseAddress! + r * inp, Int64(inp), Int64(group), sums, reordered)
+                                let task = UncheckedPointers(codes: codes.baseAddress!, scales: scales.baseAddress!, zeros: zeros.baseAddress!,
+                                                             x: reordered, sums: sums, y: y.baseAddress! + r * out)
+                                // At least 64 rows (64 · in/2 code bytes) per chunk, so small layers stay on one thread.
+                                Parallelism.forEachChunk(count: out, minimumChunk: 64) { range in
+                                    cq_int4_matvec(task.codes, task.scales, task.zeros, task.x, task.sums, Int64(inp), Int64(group),
+                                                   Int64(range.lowerBound), Int64(range.upperBound), task.y)
                                 }
-                                sums.withUnsafeBufferPointer { s in reordered.withUnsafeBufferPointer { xp in
-                                    let task = UncheckedPointers(codes: codes.baseAddress!, scales: scales.baseAddress!,
-                                                                 zeros: zeros.baseAddress!, x: xp.baseAddress!, sums: s.baseAddress!, y: yr)
-                                    // 64 rows × in/2 bytes per chunk at least, so small layers stay on one thread.
-                                    Parallelism.forEachChunk(count: out, minimumChunk: 64) { range in
-                                        cq_int4_matvec(task.codes, task.scales, task.zeros, task.x, task.sums,
-                                                       Int64(inp), Int64(group), Int64(range.lowerBound), Int64(range.upperBound), task.y)
-                                    }
-                                } }
                             }
                         }
                     }
@@ -155,8 +150,8 @@ private struct UncheckedPointers: @unchecked Sendable {
     let codes: UnsafePointer<UInt8>
     let scales: UnsafePointer<Float>
     let zeros: UnsafePointer<Float>
-    let x: UnsafePointer<Float>
-    let sums: UnsafePointer<Float>
+    let x: UnsafeMutablePointer<Float>
+    let sums: UnsafeMutablePointer<Float>
     let y: UnsafeMutablePointer<Float>
 }
 
