@@ -22,13 +22,14 @@ final class GGUFBlockLinearTests: XCTestCase {
         XCTAssertLessThanOrEqual(difference, relative * scale, message, file: file, line: line)
     }
 
-    /// One input row (decoding) and several, in a batch shape, on both kernels, an odd row count.
+    /// One input row (decoding) and several, in a batch shape, on both kernels, an odd row count;
+    /// 10 and 20 input rows take the prefill path (dequantised tiles and BLAS).
     func testMatchesDenseMatmulOfTheDequantisedWeight() throws {
         for type: GGUFTensorType in [.q8_0, .q4_0, .q4_1] {
             let (layer, weight) = try layer(type, rows: 203, columns: 160)
             XCTAssertEqual(layer.dequantizedWeight().scalars, weight)
             let w = Tensor(shape: [203, 160], scalars: weight)
-            for shape in [[1, 160], [2, 3, 160], [160]] {
+            for shape in [[1, 160], [2, 3, 160], [160], [2, 5, 160], [20, 160]] {
                 let x = Tensor(shape: shape, scalars: GGUFBlockFixtures.gaussian(shape.reduce(1, *), seed: 5))
                 let expected = matmul(x.reshaped([x.count / 160, 160]), w, transposeB: true)
                     .reshaped(Array(shape.dropLast()) + [203])
@@ -38,6 +39,16 @@ final class GGUFBlockLinearTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// A prefill over a weight of more rows than one tile holds is assembled from several tiles.
+    func testPrefillOverSeveralTilesMatchesDenseMatmul() throws {
+        let rows = 40_000  // 1 << 20 floats per tile at 32 columns: two tiles, the second partial
+        let (layer, weight) = try layer(.q8_0, rows: rows, columns: 32)
+        let x = Tensor(shape: [9, 32], scalars: GGUFBlockFixtures.gaussian(9 * 32, seed: 9))
+        let expected = matmul(x, Tensor(shape: [rows, 32], scalars: weight), transposeB: true)
+        assertClose(layer(x), expected)
+        assertClose(layer(x.reshaped([1, 9, 32])), expected.reshaped([1, 9, rows]))
     }
 
     /// Output rows are split over threads but each is one dot product, so 1 and 2 threads agree bit

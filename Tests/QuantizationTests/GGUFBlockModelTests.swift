@@ -68,7 +68,7 @@ final class GGUFBlockModelTests: XCTestCase {
         for portable in [true, false] {
             cq_force_portable(portable ? 1 : 0)
             defer { cq_force_portable(0) }
-            for tokens in [[5], [1, 7, 42, 3, 95, 0, 18]] {
+            for tokens in [[5], [1, 7, 42, 3, 95, 0, 18], Array(0 ..< 12)] {  // decode, block and prefill paths
                 let expected = try dense.logits(for: tokens)
                 let got = try blocks.logits(for: tokens)
                 XCTAssertEqual(got.shape, expected.shape)
@@ -93,21 +93,22 @@ final class GGUFBlockModelTests: XCTestCase {
         let blocks = try MiniCPM(keepingQuantizedBlocksOf: file)
         let dense = try MiniCPM(gguf: file)
         XCTAssertTrue(blocks.linearLayers.contains { $0.layer is GGUFBlockLinear })
-        // "<|im_start|>user\nWhat is the capital of France?" in SmolLM2's vocabulary is not needed:
-        // any ids run the same forward on both paths.
-        var tokens = [1, 4093, 198, 1780, 314, 260, 3575, 282, 4649, 47]
-        let start = tokens.count
-        let generated = 6
-        for _ in 0 ..< generated {
-            let expected = try dense.logits(for: tokens)
-            let got = try blocks.logits(for: tokens)
+        // Any ids run the same forward on both paths. The prompt takes the prefill path (dequantised
+        // tiles), each next token (with a KV cache) the block kernels.
+        let prompt = [1, 4093, 198, 1780, 314, 260, 3575, 282, 4649, 47]
+        let (denseCache, blockCache) = (KVCache(configuration: dense.configuration, maximumLength: 64),
+                                        KVCache(configuration: blocks.configuration, maximumLength: 64))
+        var expected = try dense.logits(for: prompt, cache: denseCache)
+        var got = try blocks.logits(for: prompt, cache: blockCache)
+        for step in 0 ..< 6 {
             let vocabulary = expected.shape[expected.rank - 1]
             let last = Array(expected.scalars.suffix(vocabulary)), mine = Array(got.scalars.suffix(vocabulary))
             let next = last.indices.max { last[$0] < last[$1] }!
-            XCTAssertEqual(mine.indices.max { mine[$0] < mine[$1] }!, next, "token \(tokens.count - start)")
+            XCTAssertEqual(mine.indices.max { mine[$0] < mine[$1] }!, next, "token \(step)")
             let scale = max(1, last.map(abs).max()!)
-            XCTAssertLessThanOrEqual(zip(mine, last).map { abs($0 - $1) }.max()!, 1e-3 * scale)
-            tokens.append(next)
+            XCTAssertLessThanOrEqual(zip(mine, last).map { abs($0 - $1) }.max()!, 1e-3 * scale, "token \(step)")
+            expected = try dense.logits(for: [next], cache: denseCache)
+            got = try blocks.logits(for: [next], cache: blockCache)
         }
     }
 }
