@@ -118,7 +118,7 @@ CQ_AVX2 static inline __m256 scale_of(const uint8_t *p) {
     return _mm256_set1_ps(_cvtsh_ss(load_u16(p)));
 }
 
-// Eight bytes (signed or unsigned as `widen` says) as eight floats.
+// Eight signed bytes (i8_to_ps) or the low eight unsigned bytes of a vector (u8_to_ps) as floats.
 CQ_AVX2 static inline __m256 i8_to_ps(const uint8_t *q) {
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)q)));
 }
@@ -126,21 +126,17 @@ CQ_AVX2 static inline __m256 u8_to_ps(__m128i v) {
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
 }
 
-CQ_AVX2 static float dot_q8_0_avx2(const uint8_t *b, const float *x, size_t blocks) {
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t i = 0; i < blocks; i++, b += 34, x += 32) {
-        const uint8_t *q = b + 2;
-        __m256 s = _mm256_mul_ps(i8_to_ps(q), _mm256_loadu_ps(x));
-        s = _mm256_fmadd_ps(i8_to_ps(q + 8), _mm256_loadu_ps(x + 8), s);
-        s = _mm256_fmadd_ps(i8_to_ps(q + 16), _mm256_loadu_ps(x + 16), s);
-        s = _mm256_fmadd_ps(i8_to_ps(q + 24), _mm256_loadu_ps(x + 24), s);
-        acc = _mm256_fmadd_ps(scale_of(b), s, acc);
-    }
-    return hsum(acc);
+// Σ q·x of one block's 32 weights given as four vectors of eight, in two independent chains so
+// the FMA latency of one does not wait for the other.
+CQ_AVX2 static inline __m256 block_dot(__m256 q0, __m256 q1, __m256 q2, __m256 q3, const float *x) {
+    __m256 s0 = _mm256_mul_ps(q0, _mm256_loadu_ps(x));
+    __m256 s1 = _mm256_mul_ps(q1, _mm256_loadu_ps(x + 8));
+    s0 = _mm256_fmadd_ps(q2, _mm256_loadu_ps(x + 16), s0);
+    s1 = _mm256_fmadd_ps(q3, _mm256_loadu_ps(x + 24), s1);
+    return _mm256_add_ps(s0, s1);
 }
 
-// The 32 nibbles of a 16-byte block as four vectors of eight unsigned bytes' worth: elements 0–7,
-// 8–15 (low nibbles) and 16–23, 24–31 (high nibbles).
+// The 32 nibbles of a 16-byte block: low nibbles are elements 0–15, high nibbles 16–31.
 CQ_AVX2 static inline void nibbles(const uint8_t *qs, __m128i *lo, __m128i *hi) {
     const __m128i mask = _mm_set1_epi8(0x0F);
     __m128i v = _mm_loadu_si128((const __m128i *)qs);
@@ -148,40 +144,50 @@ CQ_AVX2 static inline void nibbles(const uint8_t *qs, __m128i *lo, __m128i *hi) 
     *hi = _mm_and_si128(_mm_srli_epi16(v, 4), mask);
 }
 
-CQ_AVX2 static float dot_q4_0_avx2(const uint8_t *b, const float *x, size_t blocks) {
-    const __m256 eight = _mm256_set1_ps(8.0f);
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t i = 0; i < blocks; i++, b += 18, x += 32) {
-        __m128i lo, hi;
-        nibbles(b + 2, &lo, &hi);
-        // q − 8 is exact in float, so subtracting after the conversion matches the portable kernel.
-        __m256 s = _mm256_mul_ps(_mm256_sub_ps(u8_to_ps(lo), eight), _mm256_loadu_ps(x));
-        s = _mm256_fmadd_ps(_mm256_sub_ps(u8_to_ps(_mm_srli_si128(lo, 8)), eight), _mm256_loadu_ps(x + 8), s);
-        s = _mm256_fmadd_ps(_mm256_sub_ps(u8_to_ps(hi), eight), _mm256_loadu_ps(x + 16), s);
-        s = _mm256_fmadd_ps(_mm256_sub_ps(u8_to_ps(_mm_srli_si128(hi, 8)), eight), _mm256_loadu_ps(x + 24), s);
-        acc = _mm256_fmadd_ps(scale_of(b), s, acc);
-    }
-    return hsum(acc);
+// One block's contribution to the row's dot product, added to acc: d·Σ q·x (Q8_0, Q4_0), plus m·Σ x
+// (Q4_1, whose w·x = d·Σ q·x + m·Σ x).
+CQ_AVX2 static inline __m256 q8_0_block(const uint8_t *b, const float *x, __m256 acc) {
+    const uint8_t *q = b + 2;
+    __m256 s = block_dot(i8_to_ps(q), i8_to_ps(q + 8), i8_to_ps(q + 16), i8_to_ps(q + 24), x);
+    return _mm256_fmadd_ps(scale_of(b), s, acc);
 }
 
-CQ_AVX2 static float dot_q4_1_avx2(const uint8_t *b, const float *x, size_t blocks) {
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t i = 0; i < blocks; i++, b += 20, x += 32) {
-        __m128i lo, hi;
-        nibbles(b + 4, &lo, &hi);
-        __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8);
-        __m256 x2 = _mm256_loadu_ps(x + 16), x3 = _mm256_loadu_ps(x + 24);
-        __m256 s = _mm256_mul_ps(u8_to_ps(lo), x0);
-        s = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(lo, 8)), x1, s);
-        s = _mm256_fmadd_ps(u8_to_ps(hi), x2, s);
-        s = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(hi, 8)), x3, s);
-        // The offset m multiplies Σ x of the block: w·x = d·Σ q·x + m·Σ x.
-        __m256 sx = _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3));
-        acc = _mm256_fmadd_ps(scale_of(b), s, acc);
-        acc = _mm256_fmadd_ps(scale_of(b + 2), sx, acc);
-    }
-    return hsum(acc);
+CQ_AVX2 static inline __m256 q4_0_block(const uint8_t *b, const float *x, __m256 acc) {
+    const __m256 eight = _mm256_set1_ps(8.0f);
+    __m128i lo, hi;
+    nibbles(b + 2, &lo, &hi);
+    // q − 8 is exact in float, so subtracting after the conversion loses nothing.
+    __m256 s = block_dot(_mm256_sub_ps(u8_to_ps(lo), eight), _mm256_sub_ps(u8_to_ps(_mm_srli_si128(lo, 8)), eight),
+                         _mm256_sub_ps(u8_to_ps(hi), eight), _mm256_sub_ps(u8_to_ps(_mm_srli_si128(hi, 8)), eight), x);
+    return _mm256_fmadd_ps(scale_of(b), s, acc);
 }
+
+CQ_AVX2 static inline __m256 q4_1_block(const uint8_t *b, const float *x, __m256 acc) {
+    __m128i lo, hi;
+    nibbles(b + 4, &lo, &hi);
+    __m256 s = block_dot(u8_to_ps(lo), u8_to_ps(_mm_srli_si128(lo, 8)), u8_to_ps(hi), u8_to_ps(_mm_srli_si128(hi, 8)), x);
+    __m256 sx = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)),
+                              _mm256_add_ps(_mm256_loadu_ps(x + 16), _mm256_loadu_ps(x + 24)));
+    return _mm256_fmadd_ps(scale_of(b + 2), sx, _mm256_fmadd_ps(scale_of(b), s, acc));
+}
+
+// Even and odd blocks go to two accumulators: one chain of FMAs into a single accumulator would
+// bound the loop by FMA latency rather than throughput.
+#define CQ_DOT_AVX2(name, block, bytes)                                                    \
+    CQ_AVX2 static float name(const uint8_t *b, const float *x, size_t blocks) {           \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                     \
+        size_t i = 0;                                                                      \
+        for (; i + 2 <= blocks; i += 2, b += 2 * (bytes), x += 64) {                       \
+            acc0 = block(b, x, acc0);                                                      \
+            acc1 = block(b + (bytes), x + 32, acc1);                                       \
+        }                                                                                  \
+        if (i < blocks) acc0 = block(b, x, acc0);                                          \
+        return hsum(_mm256_add_ps(acc0, acc1));                                            \
+    }
+
+CQ_DOT_AVX2(dot_q8_0_avx2, q8_0_block, 34)
+CQ_DOT_AVX2(dot_q4_0_avx2, q4_0_block, 18)
+CQ_DOT_AVX2(dot_q4_1_avx2, q4_1_block, 20)
 
 static float cq_gguf_dot_avx2(int type, const void *row, const float *x, size_t columns) {
     const uint8_t *b = (const uint8_t *)row;

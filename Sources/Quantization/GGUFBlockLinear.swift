@@ -124,8 +124,9 @@ public struct GGUFBlockLinear: LinearLayer {
                 withExtendedLifetime(storage) {
                     rowMap.withOptionalPointer { map in
                         let mapSend = map.map(UncheckedSendablePointer.init)
-                        // About 64 output rows per chunk keeps the threading cost well below the work.
-                        Parallelism.forEachChunk(count: outputs, minimumChunk: 64) { rows in
+                        // A thread gets at least 256K weights (tens of microseconds of work); smaller
+                        // matrices run on the calling thread, since waking a worker costs about as much.
+                        Parallelism.forEachChunk(count: outputs, minimumChunk: max(16, (1 << 18) / columns)) { rows in
                             cq_gguf_matmul_rows(typeID, base, rowBytes, mapSend?.pointer, xSend.pointer, inputs, columns,
                                                 ySend.mutable, outputs, rows.lowerBound, rows.upperBound)
                         }

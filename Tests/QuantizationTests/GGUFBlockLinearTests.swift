@@ -54,7 +54,8 @@ final class GGUFBlockLinearTests: XCTestCase {
     /// Output rows are split over threads but each is one dot product, so 1 and 2 threads agree bit
     /// for bit.
     func testThreadCountDoesNotChangeTheResult() throws {
-        let (layer, _) = try layer(.q4_1, rows: 517, columns: 256)
+        // 2,101 rows of 256: a thread takes at least 1,024 rows, so two threads split them.
+        let (layer, _) = try layer(.q4_1, rows: 2_101, columns: 256)
         let x = Tensor(shape: [3, 256], scalars: GGUFBlockFixtures.gaussian(768, seed: 6))
         let saved = Parallelism.threadCount
         defer { Parallelism.threadCount = saved }
