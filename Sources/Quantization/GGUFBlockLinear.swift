@@ -1,0 +1,230 @@
+import CQuantKernels
+import TensorCore
+import MiniCPMModel
+
+/// A linear layer whose weight stays in llama.cpp's Q4_0, Q4_1 or Q8_0 blocks, read in place from
+/// a GGUF file's mapping (or from bytes given to it): no `Float` copy of the weight is ever made.
+///
+/// Each output row `r` of `W` (`[outputFeatures, inputFeatures]`) is `inputFeatures / 32` blocks;
+/// `y = x Wᵀ` is computed as one block dot product per output row and input row by the C kernels
+/// of `CQuantKernels` (AVX2/FMA/F16C when the CPU has them, portable C otherwise). Output rows are
+/// split over ``Parallelism/threadCount`` threads, and the few input rows of a call (decoding) are
+/// run against each weight row while that row is in cache. From ``prefillInputRows`` input rows on
+/// (a prompt), the weight is instead dequantised a tile of rows at a time (at most ``tileElements``
+/// floats) and multiplied with BLAS through `matmul`, which is several times faster than block
+/// dot products per input row; only the tile, never the whole weight, exists as floats. Results do
+/// not depend on the thread count (each output of the block path is one dot product, and the
+/// dequantisation is exact).
+///
+/// The layer is for inference: it has no trainable parameters (``visitParameters(prefix:_:)`` and
+/// ``visitParameterRoles(prefix:_:)`` visit nothing, ``updateParameters(prefix:_:)`` changes nothing),
+/// and its output carries no gradient.
+public struct GGUFBlockLinear: LinearLayer {
+    /// The block type of the weight (``GGUFTensorType/q4_0``, ``GGUFTensorType/q4_1`` or ``GGUFTensorType/q8_0``).
+    public let type: GGUFTensorType
+    public let inputFeatures: Int
+    public let outputFeatures: Int
+    private let storage: BlockStorage
+    /// The stored row that holds output row `r`, or `nil` when rows are stored in order.
+    private let rowMap: [Int32]?
+
+    /// The block types this layer keeps quantised.
+    public static let supportedTypes: Set<GGUFTensorType> = [.q4_0, .q4_1, .q8_0]
+
+    /// The layer over the tensor called `name` in `file`, whose mapping it keeps alive.
+    ///
+    /// - Parameter permutedHeadCount: for `attn_q`/`attn_k` weights, the head count of llama.cpp's
+    ///   row permutation (``TensorDeclaration/ggufPermutedHeadCount``): the layer then reads the rows
+    ///   in Hugging Face order, as ``MiniCPM/init(gguf:)`` does for float weights.
+    /// - Throws: ``QuantizationError/incompatibleShape(tensor:shape:reason:)`` for a tensor that is
+    ///   not a matrix of a supported type, or whose rows do not split into the heads; GGUF errors
+    ///   for a missing tensor.
+    public init(file: GGUFFile, tensorNamed name: String, permutedHeadCount: Int? = nil) throws {
+        let info = try file.info(named: name)
+        let base = try file.withUnsafeRawBytes(ofTensorNamed: name) { $0.baseAddress }
+        try self.init(type: info.type, shape: info.shape, name: name, permutedHeadCount: permutedHeadCount,
+                      storage: BlockStorage(base: base, byteCount: info.byteCount, owner: file))
+    }
+
+    /// The layer over a copy of `blocks`, the little-endian GGUF blocks of a `[outputs, inputs]`
+    /// weight of `type` (rows in the order given, or permuted as `permutedHeadCount` says).
+    /// - Throws: ``QuantizationError/incompatibleShape(tensor:shape:reason:)`` when `blocks` does not
+    ///   hold exactly that weight.
+    public init(type: GGUFTensorType, shape: [Int], blocks: [UInt8], permutedHeadCount: Int? = nil) throws {
+        try self.init(type: type, shape: shape, name: "(blocks)", permutedHeadCount: permutedHeadCount,
+                      storage: BlockStorage(copying: blocks))
+    }
+
+    private init(type: GGUFTensorType, shape: [Int], name: String, permutedHeadCount: Int?,
+                 storage: BlockStorage) throws {
+        guard Self.supportedTypes.contains(type) else {
+            throw QuantizationError.incompatibleShape(tensor: name, shape: shape, reason: "\(type) blocks are not kept quantised")
+        }
+        guard shape.count == 2, shape[0] > 0, shape[1] > 0, shape[1] % type.blockSize == 0 else {
+            throw QuantizationError.incompatibleShape(tensor: name, shape: shape,
+                                                      reason: "not a matrix of whole \(type) blocks of \(type.blockSize)")
+        }
+        guard shape[0] < Int(Int32.max) else {
+            throw QuantizationError.incompatibleShape(tensor: name, shape: shape, reason: "too many rows")
+        }
+        let rowBytes = shape[1] / type.blockSize * type.bytesPerBlock
+        guard storage.byteCount == shape[0] * rowBytes else {
+            throw QuantizationError.incompatibleShape(tensor: name, shape: shape,
+                                                      reason: "\(storage.byteCount) bytes, expected \(shape[0] * rowBytes)")
+        }
+        if let heads = permutedHeadCount {
+            guard heads > 0, shape[0] % (2 * heads) == 0 else {
+                throw QuantizationError.incompatibleShape(tensor: name, shape: shape,
+                                                          reason: "rows do not split into \(heads) heads of pairs")
+            }
+            rowMap = Self.rotateHalfRowMap(rows: shape[0], heads: heads)
+        } else {
+            rowMap = nil
+        }
+        self.type = type
+        self.outputFeatures = shape[0]
+        self.inputFeatures = shape[1]
+        self.storage = storage
+    }
+
+    /// llama.cpp stores each head's rows so that GGUF row `2i + j` is Hugging Face row `j·d/2 + i`;
+    /// whole rows are independent blocks, so Hugging Face row `r` of a head is simply read from
+    /// GGUF row `2(r mod d/2) + r div (d/2)` of it.
+    static func rotateHalfRowMap(rows: Int, heads: Int) -> [Int32] {
+        let perHead = rows / heads, half = perHead / 2
+        return (0 ..< rows).map { row in
+            let (head, r) = row.quotientAndRemainder(dividingBy: perHead)
+            return Int32(head * perHead + 2 * (r % half) + r / half)
+        }
+    }
+
+    /// From this many input rows on, a call goes through dequantised tiles and BLAS rather than
+    /// block dot products (measured on SmolLM2-135M: a 64-token prefill runs about 4x faster).
+    static let prefillInputRows = 8
+    /// The most floats one dequantised tile of the prefill path holds (4 MiB).
+    static let tileElements = 1 << 20
+
+    /// `x Wᵀ` for `x` of shape `[..., inputFeatures]`.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.rank >= 1 && x.shape[x.rank - 1] == inputFeatures,
+                     "input \(x.shape) does not end in \(inputFeatures) features")
+        let inputs = x.count / inputFeatures
+        if inputs >= Self.prefillInputRows {
+            return tiledProduct(x.reshaped([inputs, inputFeatures])).reshaped(Array(x.shape.dropLast()) + [outputFeatures])
+        }
+        let (columns, outputs) = (inputFeatures, outputFeatures)
+        let rowBytes = columns / type.blockSize * type.bytesPerBlock
+        let typeID = Int32(type.rawValue)
+        let base = storage.base
+        let outShape = Array(x.shape.dropLast()) + [outputs]
+        return x.withUnsafeBufferPointer { xs in
+            Tensor(shape: outShape) { ys in
+                guard inputs > 0, let xp = xs.baseAddress, let yp = ys.baseAddress else { return }
+                let (xSend, ySend) = (UncheckedSendablePointer(xp), UncheckedSendablePointer(yp))
+                withExtendedLifetime(storage) {
+                    rowMap.withOptionalPointer { map in
+                        let mapSend = map.map(UncheckedSendablePointer.init)
+                        // A thread gets at least 256K weights (tens of microseconds of work); smaller
+                        // matrices run on the calling thread, since waking a worker costs about as much.
+                        Parallelism.forEachChunk(count: outputs, minimumChunk: max(16, (1 << 18) / columns)) { rows in
+                            cq_gguf_matmul_rows(typeID, base, rowBytes, mapSend?.pointer, xSend.pointer, inputs, columns,
+                                                ySend.mutable, outputs, rows.lowerBound, rows.upperBound)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `x Wᵀ` for `x` of shape `[inputs, inputFeatures]`, one dequantised tile of output rows at a time.
+    private func tiledProduct(_ x: Tensor) -> Tensor {
+        let tileRows = max(1, min(outputFeatures, Self.tileElements / inputFeatures))
+        if tileRows == outputFeatures { return matmul(x, dequantizedRows(0 ..< outputFeatures), transposeB: true) }
+        let inputs = x.shape[0], outputs = outputFeatures
+        return Tensor(shape: [inputs, outputs]) { y in
+            for start in stride(from: 0, to: outputs, by: tileRows) {
+                let rows = start ..< min(outputs, start + tileRows)
+                let part = matmul(x, dequantizedRows(rows), transposeB: true)
+                part.withUnsafeBufferPointer { p in
+                    for n in 0 ..< inputs {
+                        for (i, r) in rows.enumerated() { y[n * outputs + r] = p[n * rows.count + i] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows `rows` of the weight as `Float`s (Hugging Face order), exactly as ggml dequantises them,
+    /// in parallel chunks of rows.
+    private func dequantizedRows(_ rows: Range<Int>) -> Tensor {
+        let columns = inputFeatures, type = type, rowMap = rowMap, base = storage.base
+        let rowBytes = columns / type.blockSize * type.bytesPerBlock
+        return withExtendedLifetime(storage) {
+            Tensor(shape: [rows.count, columns]) { out in
+                let target = UncheckedSendablePointer(out.baseAddress!)
+                Parallelism.forEachChunk(count: rows.count, minimumChunk: max(1, 65_536 / columns)) { chunk in
+                    for i in chunk {
+                        let r = rows.lowerBound + i
+                        let source = rowMap.map { Int($0[r]) } ?? r
+                        GGUFDequantization.dequantize(type, from: UnsafeRawBufferPointer(start: base + source * rowBytes, count: rowBytes),
+                                                      into: UnsafeMutableBufferPointer(start: target.mutable + i * columns, count: columns))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The weight as `Float`s `[outputFeatures, inputFeatures]` in Hugging Face row order, exactly as
+    /// ggml dequantises it (for tests and comparisons; the layer itself only ever makes tiles of it).
+    public func dequantizedWeight() -> Tensor { dequantizedRows(0 ..< outputFeatures) }
+
+    // Inference only: the weight is not a trainable Float tensor, so nothing is visited or updated.
+    public func visitParameters(prefix: String, _ visit: (String, Tensor) throws -> Void) rethrows {}
+    public mutating func updateParameters(prefix: String, _ update: (String, inout Tensor) throws -> Void) rethrows {}
+    public func visitParameterRoles(prefix: String, _ visit: (String, ParameterRole) throws -> Void) rethrows {}
+}
+
+/// The blocks of one weight and whatever keeps them valid (a GGUF file's mapping, or memory of its own).
+private final class BlockStorage: @unchecked Sendable {
+    let base: UnsafeRawPointer
+    let byteCount: Int
+    private let owner: Any?
+    private let allocated: UnsafeMutableRawPointer?
+
+    /// Blocks inside memory that `owner` keeps mapped.
+    init(base: UnsafeRawPointer?, byteCount: Int, owner: Any) {
+        // An empty tensor has no base address; a one-byte allocation stands in (nothing is read).
+        let fallback = base == nil ? UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16) : nil
+        self.base = base ?? UnsafeRawPointer(fallback!)
+        self.byteCount = byteCount
+        self.owner = owner
+        self.allocated = fallback
+    }
+
+    /// A copy of `bytes`.
+    init(copying bytes: [UInt8]) {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes.count), alignment: 16)
+        bytes.withUnsafeBytes { if let b = $0.baseAddress { memory.copyMemory(from: b, byteCount: bytes.count) } }
+        self.base = UnsafeRawPointer(memory)
+        self.byteCount = bytes.count
+        self.owner = nil
+        self.allocated = memory
+    }
+
+    deinit { allocated?.deallocate() }
+}
+
+/// A pointer handed to the worker threads of one call, which all finish before the call returns.
+private struct UncheckedSendablePointer<Pointee>: @unchecked Sendable {
+    let pointer: UnsafePointer<Pointee>
+    init(_ pointer: UnsafePointer<Pointee>) { self.pointer = pointer }
+    init(_ pointer: UnsafeMutablePointer<Pointee>) { self.pointer = UnsafePointer(pointer) }
+    var mutable: UnsafeMutablePointer<Pointee> { UnsafeMutablePointer(mutating: pointer) }
+}
+
+private extension Optional where Wrapped == [Int32] {
+    func withOptionalPointer<R>(_ body: (UnsafePointer<Int32>?) -> R) -> R {
+        guard let array = self else { return body(nil) }
+        return array.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+}
