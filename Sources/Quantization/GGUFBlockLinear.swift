@@ -8,9 +8,9 @@ import MiniCPMModel
 /// Each output row `r` of `W` (`[outputFeatures, inputFeatures]`) is `inputFeatures / 32` blocks;
 /// `y = x Wᵀ` is computed as one block dot product per output row and input row by the C kernels
 /// of `CQuantKernels` (AVX2/FMA/F16C when the CPU has them, portable C otherwise). Output rows are
-/// split over ``Parallelism/threadCount`` threads, and the few input rows of a call (decoding) are
-/// run against each weight row while that row is in cache. From ``prefillInputRows`` input rows on
-/// (a prompt), the weight is instead dequantised a tile of rows at a time (at most ``tileElements``
+/// split over `Parallelism/threadCount` threads, and the few input rows of a call (decoding) are
+/// run against each weight row while that row is in cache. From `prefillInputRows` input rows on
+/// (a prompt), the weight is instead dequantised a tile of rows at a time (at most `tileElements`
 /// floats) and multiplied with BLAS through `matmul`, which is several times faster than block
 /// dot products per input row; only the tile, never the whole weight, exists as floats. Results do
 /// not depend on the thread count (each output of the block path is one dot product, and the
@@ -20,7 +20,7 @@ import MiniCPMModel
 /// ``visitParameterRoles(prefix:_:)`` visit nothing, ``updateParameters(prefix:_:)`` changes nothing),
 /// and its output carries no gradient.
 public struct GGUFBlockLinear: LinearLayer {
-    /// The block type of the weight (``GGUFTensorType/q4_0``, ``GGUFTensorType/q4_1`` or ``GGUFTensorType/q8_0``).
+    /// The block type of the weight (`GGUFTensorType/q4_0`, `GGUFTensorType/q4_1` or `GGUFTensorType/q8_0`).
     public let type: GGUFTensorType
     public let inputFeatures: Int
     public let outputFeatures: Int
@@ -33,9 +33,12 @@ public struct GGUFBlockLinear: LinearLayer {
 
     /// The layer over the tensor called `name` in `file`, whose mapping it keeps alive.
     ///
-    /// - Parameter permutedHeadCount: for `attn_q`/`attn_k` weights, the head count of llama.cpp's
-    ///   row permutation (``TensorDeclaration/ggufPermutedHeadCount``): the layer then reads the rows
-    ///   in Hugging Face order, as ``MiniCPM/init(gguf:)`` does for float weights.
+    /// - Parameters:
+    ///   - file: The memory-mapped GGUF file holding the tensor.
+    ///   - name: The tensor's GGUF name (e.g. `blk.0.attn_q.weight`).
+    ///   - permutedHeadCount: for `attn_q`/`attn_k` weights, the head count of llama.cpp's
+    ///     row permutation (`TensorDeclaration/ggufPermutedHeadCount`): the layer then reads the
+    ///     rows in Hugging Face order, as `MiniCPM.init(gguf:)` does for float weights.
     /// - Throws: ``QuantizationError/incompatibleShape(tensor:shape:reason:)`` for a tensor that is
     ///   not a matrix of a supported type, or whose rows do not split into the heads; GGUF errors
     ///   for a missing tensor.

@@ -57,7 +57,7 @@ public struct QuantizeConfig: Codable, Sendable, Equatable {
 extension PackedInt4Weight {
     /// Adds `<name>.qweight` (I32 `[in/8, out]`), `<name>.qzeros` (I32 `[in/G, out/8]`),
     /// `<name>.scales` (F16 `[in/G, out]`) and `<name>.g_idx` (I32 `[in]`) to `writer`.
-    /// - Throws: ``SafetensorsError`` for a name already added.
+    /// - Throws: `SafetensorsError` for a name already added.
     public func add(to writer: inout SafetensorsWriter, named name: String) throws {
         let groups = inputFeatures / groupSize
         try writer.add(qweight, shape: [inputFeatures / 8, outputFeatures], named: name + ".qweight")
@@ -70,7 +70,7 @@ extension PackedInt4Weight {
 
     /// Reads the four tensors of layer `name` from `file`; the shapes give the features, and
     /// `groupSize` (from `quantize_config.json`) must agree with them.
-    /// - Throws: ``SafetensorsError`` for a missing tensor or wrong dtype;
+    /// - Throws: `SafetensorsError` for a missing tensor or wrong dtype;
     ///   ``QuantizationError/malformedCheckpoint(path:reason:)`` for inconsistent shapes.
     public init(reading file: SafetensorsFile, named name: String, groupSize: Int) throws {
         let qweightInfo = try file.info(for: name + ".qweight")

@@ -3,7 +3,7 @@ import MiniCPMModel
 import TensorCore
 
 /// A linear layer `y = x Wᵀ` whose weight stays int4 (round-to-nearest, group-wise, integer zero
-/// points as in ``PackedInt4Weight``), substituted into a model through its ``LinearLayer`` seam.
+/// points as in ``PackedInt4Weight``), substituted into a model through its `LinearLayer` seam.
 ///
 /// The AutoGPTQ layout packs eight *inputs* of one output per word, `[in/8, out]`, so one output's
 /// codes are strided by `out` words. A decode matvec wants each output row contiguous, so the layer

@@ -3,12 +3,12 @@ import MiniCPMModel
 import TensorCore
 
 extension MiniCPM {
-    /// Loads a GGUF model as ``MiniCPM/init(gguf:)`` does, but keeps every linear weight stored as
+    /// Loads a GGUF model as `MiniCPM.init(gguf:)` does, but keeps every linear weight stored as
     /// Q4_0, Q4_1 or Q8_0 blocks in those blocks: such a layer becomes a ``GGUFBlockLinear`` that
     /// reads the file's mapping in place (so the model stays about the file's size in memory).
     ///
     /// Everything else (the embedding table, norm gains, and linear weights of any other type, F32,
-    /// F16, BF16, Q4_K, Q6_K) is converted to `Float` exactly as ``MiniCPM/init(gguf:)`` converts it,
+    /// F16, BF16, Q4_K, Q6_K) is converted to `Float` exactly as `MiniCPM.init(gguf:)` converts it,
     /// including the reordering of `attn_q`/`attn_k` rows llama.cpp applies (done for block layers
     /// by reading rows through an index map). The resulting model runs inference (``logits(for:cache:)``,
     /// generation); its block layers have no trainable parameters.

@@ -5,7 +5,7 @@ import TensorCore
 /// quantised with round-to-nearest (``PackedInt4Weight/init(quantizing:groupSize:name:)``).
 ///
 /// The output head (`lm_head`, present only in untied models) stays float, as AutoGPTQ leaves it;
-/// the embedding is not a linear layer and is untouched. Layers that are not ``Linear`` (already
+/// the embedding is not a linear layer and is untouched. Layers that are not `Linear` (already
 /// substituted) are kept as they are.
 /// - Throws: ``QuantizationError/incompatibleShape(tensor:shape:reason:)`` when a layer's input
 ///   features are not a multiple of `groupSize` or its outputs not a multiple of 8, naming the layer;
