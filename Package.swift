@@ -144,7 +144,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "minicpm",
-            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Charts", "Optimizers", "Training",
+            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Charts", "Optimizers", "Training", "Quantization",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/minicpm"
         ),

@@ -57,6 +57,8 @@ struct ChatCommand: ParsableCommand, SamplingDefaults {
 
     @OptionGroup var sampling: SamplingOptions<ChatCommand>
 
+    @OptionGroup var weights: WeightOptions
+
     @Flag(help: "Print nothing but the replies (no load message, no speed line).")
     var quiet = false
 
@@ -79,7 +81,7 @@ struct ChatCommand: ParsableCommand, SamplingDefaults {
         sampling.applyThreads()
         let clock = ContinuousClock()
         let loadStart = clock.now
-        let languageModel = try LanguageModel(contentsOf: URL(fileURLWithPath: model))
+        let languageModel = try weights.languageModel(at: URL(fileURLWithPath: model))
         if checkTensors { try languageModel.model.checkFinite() }
         let trained = languageModel.model.configuration.trainedContextLength
         if let contextLength, contextLength > trained {

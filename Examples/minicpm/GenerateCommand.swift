@@ -63,6 +63,8 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
 
     @OptionGroup var sampling: SamplingOptions<GenerateCommand>
 
+    @OptionGroup var weights: WeightOptions
+
     func validate() throws {
         guard (promptIDs == nil) != (prompt == nil) else {
             throw ValidationError("Give exactly one of --prompt-ids and --prompt.")
@@ -104,7 +106,7 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
                 return .continue
             }.summary
         } else {
-            let network = try MiniCPM(contentsOf: modelURL)
+            let network = try weights.network(at: modelURL)
             if checkTensors { try network.checkFinite() }
             var first = true
             summary = try network.generate(promptTokens: promptIDs?.ids ?? [], parameters: parameters) { id in
@@ -127,10 +129,10 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
         guard let tokenizer else {
             // validate() let --prompt through without --tokenizer only for a GGUF file or a
             // directory with its tokenizer.
-            return prompt != nil ? try LanguageModel(contentsOf: url) : nil
+            return prompt != nil ? try weights.languageModel(at: url) : nil
         }
         let textTokenizer = try SentencePieceTokenizer(path: tokenizer)
-        let network = try MiniCPM(contentsOf: url)
+        let network = try weights.network(at: url)
         let vocabularySize = network.configuration.vocabularySize
         if textTokenizer.vocabularySize != vocabularySize {
             // Fewer pieces than embedding rows is common (padding) and allowed; more is an error below.

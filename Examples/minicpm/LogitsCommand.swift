@@ -19,11 +19,13 @@ struct LogitsCommand: ParsableCommand {
     @Option(help: "Output safetensors file; its tensor \"logits\" is float32 [T, vocab].")
     var out: String
 
+    @OptionGroup var weights: WeightOptions
+
     @Flag(help: "Accept more ids than the model's context (max_position_embeddings, times a linear or dynamic rope_scaling factor): positions past it were never trained.")
     var allowExtrapolation = false
 
     func run() throws {
-        var network = try MiniCPM(contentsOf: URL(fileURLWithPath: model))
+        var network = try weights.network(at: URL(fileURLWithPath: model))
         if allowExtrapolation { network.maximumContextLength = .max }
         let logits = try withoutGradients { try network.logits(for: ids.ids) }
         // NaN or infinite logits are never a result worth writing: name the corrupt weight when

@@ -44,12 +44,25 @@ public struct LanguageModel: Sendable {
     ///
     /// - Throws: ``LanguageModelError`` naming the file, key or tensor at fault.
     public init(ggufFile url: URL) throws(LanguageModelError) {
+        try self.init(ggufFile: url, buildingModel: { try MiniCPM(gguf: $0) })
+    }
+
+    /// Loads a GGUF file's tokenizer and chat template as ``init(ggufFile:)`` does, with the network
+    /// built by `buildingModel` from the open file: the seam through which a module above this one
+    /// (Quantization) keeps the weights in their stored format instead of dequantising them.
+    ///
+    /// - Throws: ``LanguageModelError``; a builder's `CheckpointError` as
+    ///   ``LanguageModelError/checkpoint(_:)``, any other of its errors as
+    ///   ``LanguageModelError/modelBuilding(path:reason:)``.
+    public init(ggufFile url: URL, buildingModel: (GGUFFile) throws -> MiniCPM) throws(LanguageModelError) {
         guard FileManager.default.fileExists(atPath: url.path) else { throw .missingFile(path: url.path) }
         let file: GGUFFile
         do { file = try GGUFFile(contentsOf: url) } catch { throw .gguf(error) }
         let tokenizer = try file.makeTokenizer()
         let model: MiniCPM
-        do { model = try MiniCPM(gguf: file) } catch { throw .checkpoint(error) }
+        do { model = try buildingModel(file) } catch let error as CheckpointError { throw .checkpoint(error) } catch {
+            throw .modelBuilding(path: url.path, reason: "\(error)")
+        }
         // `add_bos_token` says whether llama.cpp puts BOS before a rendered prompt; the template
         // follows it so that prompts here are the ids llama.cpp would feed.
         let addsBOS = file.bool(forKey: "tokenizer.ggml.add_bos_token")

@@ -32,6 +32,9 @@ public enum LanguageModelError: Error, Sendable, Equatable, CustomStringConverti
     case tokenizerInFile(path: String, error: TokenizerError)
     /// A maximum context length (e.g. ``ChatSession``'s `maximumContextLength`) that is not positive.
     case invalidContextLength(Int)
+    /// A model builder given to ``LanguageModel/init(ggufFile:buildingModel:)`` failed on the file
+    /// at `path` for `reason`.
+    case modelBuilding(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -56,6 +59,8 @@ public enum LanguageModelError: Error, Sendable, Equatable, CustomStringConverti
             return "\(path): tokenizer: \(error.description)"
         case let .invalidContextLength(value):
             return "the maximum context length must be > 0 tokens, not \(value)"
+        case let .modelBuilding(path, reason):
+            return "\(path): cannot build the model: \(reason)"
         }
     }
 }
