@@ -2,6 +2,7 @@ import Foundation
 import MiniCPMModel
 import TensorCore
 import Tokenizer
+import TestSupport
 import XCTest
 
 /// End-to-end checks on a real trained model, SmolLM2-135M-Instruct (Q4_1 GGUF, Llama architecture):

@@ -1,6 +1,7 @@
 import Foundation
 import MiniCPMModel
 import TensorCore
+import TestSupport
 import XCTest
 
 /// The real SmolLM2-135M-Instruct Q4_1 file (`make data`; skipped with a message when absent):

