@@ -53,6 +53,15 @@ extension MiniCPM {
             return try GGUFBlockLinear(file: file, tensorNamed: name, permutedHeadCount: declaration.ggufPermutedHeadCount)
         })
         try self.init(configuration: configuration, factory: factory)
+        // A tied output layer is the embedding table read the other way; as a matrix-vector product
+        // it is the largest one of a decode step (SmolLM2: 49152 × 576, 113 MB in float32 against
+        // 30 MB in its Q8_0 blocks), so it reads the table's blocks too. The lookup keeps the float
+        // table (one row per token).
+        if configuration.tieWordEmbeddings, outputHead == nil,
+           let name = declarations.first(where: { $0.role == .embedding })?.ggufName,
+           GGUFBlockLinear.supportedTypes.contains(try file.info(named: name).type) {
+            outputHead = try GGUFBlockLinear(file: file, tensorNamed: name)
+        }
     }
 
     /// Opens the GGUF file at `url` and loads it keeping its block weights (see

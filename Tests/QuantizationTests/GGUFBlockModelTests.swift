@@ -88,6 +88,7 @@ final class GGUFBlockModelTests: XCTestCase {
         let blocks = try MiniCPM(keepingQuantizedBlocksOf: file)
         let dense = try MiniCPM(gguf: file)
         XCTAssertTrue(blocks.linearLayers.contains { $0.layer is GGUFBlockLinear })
+        XCTAssertTrue(blocks.outputHead is GGUFBlockLinear, "the tied output layer reads the Q8_0 table")
         // Any ids run the same forward on both paths. The prompt takes the prefill path (dequantised
         // tiles), each next token (with a KV cache) the block kernels.
         let prompt = [1, 4093, 198, 1780, 314, 260, 3575, 282, 4649, 47]
