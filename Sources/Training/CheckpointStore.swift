@@ -72,17 +72,29 @@ public struct CheckpointStore: Sendable {
     /// Deletes checkpoints beyond the newest ``keptCount`` valid ones (milestones excepted), and
     /// leftovers of interrupted writes. Invalid checkpoints older than the newest valid one are
     /// deleted; nothing is deleted when no checkpoint is valid.
+    ///
+    /// Only the checkpoints from the newest down to the ``keptCount``-th valid one are verified
+    /// (reading every byte of a large model's checkpoints at every save would cost more than the
+    /// save); older milestones are kept without being read again.
     /// - Returns: the deleted directories.
     @discardableResult
     public func prune() -> [URL] {
-        let all = checkpoints()
-        let valid = all.filter { (try? TrainingCheckpoint.verify($0.url)) != nil }
-        guard let newest = valid.last else { return [] }
-        let keep = Set(valid.suffix(keptCount).map(\.step))
         var deleted: [URL] = []
-        for candidate in all where candidate.step <= newest.step && !keep.contains(candidate.step) {
-            if isMilestone(candidate.step), valid.contains(where: { $0.step == candidate.step }) { continue }
-            if (try? FileManager.default.removeItem(at: candidate.url)) != nil { deleted.append(candidate.url) }
+        var validFound = 0
+        func delete(_ url: URL) {
+            if (try? FileManager.default.removeItem(at: url)) != nil { deleted.append(url) }
+        }
+        for candidate in checkpoints().reversed() {
+            if validFound < keptCount {
+                if (try? TrainingCheckpoint.verify(candidate.url)) != nil {
+                    validFound += 1
+                } else if validFound > 0 {
+                    delete(candidate.url)      // damaged, and a newer valid one exists
+                }
+                // Damaged and newer than every valid one: left for `latestValid` to report.
+            } else if !isMilestone(candidate.step) {
+                delete(candidate.url)
+            }
         }
         // Staging directories of writes that never finished (another process's are left alone
         // while that process could still be running: only ones from dead processes go).
