@@ -25,6 +25,8 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
     case writeFailed(path: String, reason: String)
     /// A GGUF file could not be read (its header, or a tensor whose type is not dequantised).
     case gguf(GGUFError)
+    /// A tensor that could not be turned into its layer, for `reason`.
+    case invalidTensor(name: String, reason: String)
     /// A GGUF file's `general.architecture` is not one ``MiniCPM`` runs (`llama`, `minicpm`).
     case unsupportedArchitecture(String, path: String)
     /// A GGUF file lacks a metadata key the configuration needs.
@@ -46,6 +48,7 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
         case let .unsupportedDType(name, dtype): return "tensor \"\(name)\" has dtype \(dtype); weights must be F32, F16 or BF16"
         case let .writeFailed(path, reason): return "cannot write \(path): \(reason)"
         case let .gguf(e): return e.description
+        case let .invalidTensor(name, reason): return "tensor \"\(name)\": \(reason)"
         case let .unsupportedArchitecture(architecture, path):
             return "\(path): GGUF architecture \"\(architecture)\" is not supported (llama and minicpm are)"
         case let .missingMetadata(key, path): return "\(path): GGUF metadata key \"\(key)\" is missing"

@@ -38,6 +38,17 @@ extension MiniCPM {
     ///   dequantised, and ``CheckpointError/invalidMetadata(key:value:reason:path:)`` for a
     ///   mixture-of-experts file (not supported yet).
     public init(gguf file: GGUFFile) throws(CheckpointError) {
+        try self.init(gguf: file, keeping: nil)
+    }
+
+    /// Loads a model from a GGUF file as ``init(gguf:)`` does, except that each linear weight (and
+    /// the tied output layer's table) whose type `kept` lists is handed to `kept` instead of being
+    /// converted to `Float`: the seam through which a module above this one (Quantization) keeps
+    /// the weights in their stored blocks. Tensors of other types load as ``init(gguf:)`` loads them.
+    ///
+    /// - Throws: the errors of ``init(gguf:)``; an error of `kept.makeLayer` as
+    ///   ``CheckpointError/invalidTensor(name:reason:)``.
+    public init(gguf file: GGUFFile, keeping kept: GGUFLinearLayerBuilder?) throws(CheckpointError) {
         let configuration = try MiniCPMConfiguration(gguf: file)
         let path = file.url.path
         if configuration.expertCount > 0 {
@@ -70,16 +81,36 @@ extension MiniCPM {
             guard info.shape == declaration.shape else {
                 throw .shapeMismatch(name: name, expected: declaration.shape, found: info.shape)
             }
-            guard info.type.isDequantizable else {
+            let keptHere = declaration.role == .linearWeight && kept?.types.contains(info.type) == true
+            guard info.type.isDequantizable || keptHere else {
                 throw .gguf(.unsupportedTensorType(path: path, tensor: name, type: info.type))
             }
         }
         do {
-            try self.init(configuration: configuration) { declaration in
+            let makeTensor: (TensorDeclaration) throws -> Tensor = { declaration in
                 guard let name = declaration.ggufName else { throw CheckpointError.missingTensor(name: declaration.name) }
                 let tensor = try file.tensor(named: name)
                 guard let heads = declaration.ggufPermutedHeadCount else { return tensor }
                 return GGUFRowOrder.rotateHalfRows(fromGGUF: tensor, heads: heads)
+            }
+            func keptLayer(_ name: String, permutedHeadCount: Int?) throws -> (any LinearLayer)? {
+                guard let kept, kept.types.contains(try file.info(named: name).type) else { return nil }
+                do { return try kept.makeLayer(file, name, permutedHeadCount) } catch {
+                    throw CheckpointError.invalidTensor(name: name, reason: "\(error)")
+                }
+            }
+            try self.init(configuration: configuration, factory: ParameterFactory(makeTensor: makeTensor, makeLinear: { declaration in
+                if let name = declaration.ggufName,
+                   let layer = try keptLayer(name, permutedHeadCount: declaration.ggufPermutedHeadCount) { return layer }
+                return Linear(weight: try makeTensor(declaration))
+            }))
+            // A tied output layer is the embedding table read the other way, and the largest
+            // matrix-vector product of a decode step: it reads the kept table too (the lookup keeps
+            // the float table, one row per token).
+            if configuration.tieWordEmbeddings, outputHead == nil,
+               let name = declarations.first(where: { $0.role == .embedding })?.ggufName,
+               let layer = try keptLayer(name, permutedHeadCount: nil) {
+                outputHead = layer
             }
         } catch let error as CheckpointError {
             throw error
@@ -140,6 +171,19 @@ extension MiniCPM {
         } catch {
             throw .writeFailed(path: url.path, reason: "\(error)")
         }
+    }
+}
+
+/// What ``MiniCPM/init(gguf:keeping:)`` keeps in its stored form: the tensor types, and the layer
+/// that computes on a tensor of one of them (given the open file, the GGUF tensor name and, for
+/// `attn_q`/`attn_k`, the head count of llama.cpp's row permutation, which the layer must undo).
+public struct GGUFLinearLayerBuilder {
+    public var types: Set<GGUFTensorType>
+    public var makeLayer: (GGUFFile, String, Int?) throws -> any LinearLayer
+
+    public init(types: Set<GGUFTensorType>, makeLayer: @escaping (GGUFFile, String, Int?) throws -> any LinearLayer) {
+        self.types = types
+        self.makeLayer = makeLayer
     }
 }
 
