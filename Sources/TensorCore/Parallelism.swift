@@ -1,11 +1,12 @@
 import CBLAS
-import Dispatch
 import Synchronization
 
 /// How many threads TensorCore's kernels and OpenBLAS use.
 ///
-/// Kernels split work across threads with `DispatchQueue.concurrentPerform`; OpenBLAS keeps its own
-/// pool, which is sized together with ours so the two never oversubscribe the cores.
+/// Kernels split work across the suite's own worker threads (`WorkerPool`: chunks claimed one at a
+/// time, so a thread the scheduler runs late does not hold up a call, and idle workers park rather
+/// than spin); OpenBLAS keeps its own pool for matrix products, sized together with ours so the two
+/// never oversubscribe the cores.
 public enum Parallelism {
     private static let threads = Atomic<Int>(defaultThreadCount())
 
@@ -25,28 +26,28 @@ public enum Parallelism {
         }
     }
 
-    /// Runs `body` over `0..<count` split into at most ``threadCount`` contiguous chunks of at least
-    /// `minimumChunk` elements each; runs inline when one chunk suffices.
-    @inlinable
+    /// Chunks per thread of a split call: more than one, so that when a thread starts late the
+    /// others take its share instead of waiting for it.
+    static let chunksPerThread = 4
+
+    /// Runs `body` over `0..<count` split into contiguous chunks of at least `minimumChunk` elements
+    /// each (a few per thread, taken by whichever thread is free); runs inline when one chunk
+    /// suffices. Chunks are disjoint and each runs once; which thread runs which is not fixed.
     public static func forEachChunk(count: Int, minimumChunk: Int, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = min(threadCount, max(1, count / max(1, minimumChunk)))
-        if chunks <= 1 { body(0..<count); return }
+        let threads = threadCount
+        let pieces = count / max(1, minimumChunk)
+        if threads <= 1 || pieces <= 1 { body(0..<count); return }
+        let chunks = min(threads * chunksPerThread, pieces)
         // Chunk boundaries are multiples of 16 so SIMD loops stay aligned within each chunk.
         let per = ((count + chunks - 1) / chunks + 15) / 16 * 16
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = c * per
-                let hi = min(count, lo + per)
-                if lo < hi { task.value(lo..<hi) }
-            }
+        WorkerPool.shared.run(chunks: (count + per - 1) / per, threads: threads) { c in
+            body(c * per ..< min(count, c * per + per))
         }
     }
 
     /// Runs `body(i)` for every `i` in `0..<count`, spread over ``threadCount`` threads when the
     /// estimated work (`count * costPerItem`, in elements touched) is large enough to pay for it.
-    @inlinable
     public static func forEach(count: Int, costPerItem: Int, _ body: (Int) -> Void) {
         guard count > 0 else { return }
         let threads = threadCount
@@ -54,23 +55,16 @@ public enum Parallelism {
             for i in 0..<count { body(i) }
             return
         }
-        let chunks = min(threads, count)
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        if count <= WorkerPool.maximumChunks {
+            WorkerPool.shared.run(chunks: count, threads: threads, body)
+        } else {
+            let chunks = threads * chunksPerThread
+            WorkerPool.shared.run(chunks: chunks, threads: threads) { c in
                 var i = c
-                while i < count { task.value(i); i += chunks }
+                while i < count { body(i); i += chunks }
             }
         }
     }
-}
-
-/// Lets a kernel's closure, which only touches disjoint memory per chunk, cross into Dispatch's
-/// worker threads.
-@usableFromInline
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    @usableFromInline let value: Value
-    @usableFromInline init(_ value: Value) { self.value = value }
 }
 
 /// The number of cores this process may run on (affinity-aware on Linux).
