@@ -133,11 +133,17 @@ public struct GPTQQuantizer: Sendable {
                     loss += difference * difference / (d * d) / 2
                     errors[i * rows + r] = difference / d
                 }
-                // The rest of the block at once: column k −= e · U[j, k].
-                for k in (i + 1)..<max(i + 1, count) {
-                    let coefficient = u[j * cols + i1 + k]
-                    if coefficient == 0 { continue }
-                    for r in 0..<rows { block[k * rows + r] -= errors[i * rows + r] * coefficient }
+                // The rest of the block at once, a rank-1 update: column k −= U[j, k] · e.
+                if i + 1 < count {
+                    u.withUnsafeBufferPointer { uu in
+                        errors.withUnsafeBufferPointer { e in
+                            block.withUnsafeMutableBufferPointer { b in
+                                cblas_dger(CblasRowMajor, Int32(count - i - 1), Int32(rows), -1,
+                                           uu.baseAddress! + j * cols + j + 1, 1, e.baseAddress! + i * rows, 1,
+                                           b.baseAddress! + (i + 1) * rows, Int32(rows))
+                            }
+                        }
+                    }
                 }
             }
             // Columns after the block, lazily: W[i2:, :] −= U[i1:i2, i2:]ᵀ · E (transposed layout).
