@@ -9,7 +9,8 @@ import TensorCore
 /// - ``qzeros``: `Int32 [in / G, out / 8]`; word `[g, j]` holds the zero points of outputs
 ///   `8j ..< 8j + 8` of group `g`, lowest nibble first, each stored as `zero − 1` (the v1 convention).
 /// - ``scales``: `Float16 [in / G, out]`.
-/// - ``groupIndex`` (`g_idx`): `Int32 [in]`, the group of each input row, `i / G` (no act-order).
+/// - ``groupIndex`` (`g_idx`): `Int32 [in]`, the group of each input row, `i / G` (no act-order, or
+///   GPTQ's act-order with static groups, which keeps each input in its own group).
 ///
 /// The weight is `w = scale · (q − zero)` with unsigned q ∈ [0, 15] and an integer zero.
 ///
