@@ -79,7 +79,7 @@ let package = Package(
         // blocks) substituted into MiniCPM through its LinearLayer seam.
         .target(
             name: "Quantization",
-            dependencies: ["TensorCore", "MiniCPMModel", "CQuantKernels"]
+            dependencies: ["TensorCore", "MiniCPMModel", "CQuantKernels", "CBLAS"]
         ),
         // What several test targets share: the `minicpm` runner, the seeded generator of the
         // scheduler fits and the documentation's example data, the SmolLM2 vocabulary file.

@@ -9,7 +9,8 @@ import TensorCore
 /// - ``qzeros``: `Int32 [in / G, out / 8]`; word `[g, j]` holds the zero points of outputs
 ///   `8j ..< 8j + 8` of group `g`, lowest nibble first, each stored as `zero − 1` (the v1 convention).
 /// - ``scales``: `Float16 [in / G, out]`.
-/// - ``groupIndex`` (`g_idx`): `Int32 [in]`, the group of each input row, `i / G` (no act-order).
+/// - ``groupIndex`` (`g_idx`): `Int32 [in]`, the group of each input row, `i / G` (no act-order, or
+///   GPTQ's act-order with static groups, which keeps each input in its own group).
 ///
 /// The weight is `w = scale · (q − zero)` with unsigned q ∈ [0, 15] and an integer zero.
 ///
@@ -103,21 +104,8 @@ public struct PackedInt4Weight: Sendable, Equatable {
                     let base = r * cols + g * groupSize
                     var lo: Float = 0, hi: Float = 0                   // the range includes 0, as in GPTQ
                     for i in base..<(base + groupSize) { lo = min(lo, w[i]); hi = max(hi, w[i]) }
-                    var scale: Float, zero: Float
-                    if lo == hi {
-                        scale = 1; zero = 8
-                    } else {
-                        scale = Float(Float16((hi - lo) / 15))
-                        zero = (-lo / scale).rounded(.toNearestOrEven)
-                        if zero < 1 {                                  // zero − 1 must stay ≥ 0 in v1
-                            scale = Float(Float16(hi / 14)); zero = 1
-                        }
-                        zero = min(zero, 15)
-                    }
-                    for i in base..<(base + groupSize) {
-                        let q = (w[i] / scale).rounded(.toNearestOrEven) + zero
-                        codes[i] = UInt8(min(max(q, 0), 15))
-                    }
+                    let (scale, zero) = Self.grid(low: lo, high: hi)
+                    for i in base..<(base + groupSize) { codes[i] = Self.code(w[i], scale: scale, zero: zero) }
                     zeros[g * rows + r] = UInt8(zero)
                     scales[g * rows + r] = Float16(scale)
                 }
@@ -126,6 +114,34 @@ public struct PackedInt4Weight: Sendable, Equatable {
         try self.init(outputFeatures: rows, inputFeatures: cols, groupSize: groupSize,
                       qweight: Self.packCodes(codes, outputFeatures: rows, inputFeatures: cols),
                       qzeros: Self.packZeros(zeros, groups: groups, outputFeatures: rows),
+                      scales: scales)
+    }
+
+    /// The storable grid of a group whose weights span `low ... high` (`low ≤ 0 ≤ high`): the scale,
+    /// already rounded to Float16, and the integer zero point in 1 … 15 (see the type's notes on the
+    /// v1 edge cases). GPTQ fits its groups with the same function, so that with an identity
+    /// Hessian it reduces to this round-to-nearest path.
+    static func grid<T: BinaryFloatingPoint>(low: T, high: T) -> (scale: T, zero: T) {
+        if low == high { return (1, 8) }
+        var scale = T(Float16((high - low) / 15))
+        var zero = (-low / scale).rounded(.toNearestOrEven)
+        if zero < 1 {                                                  // zero − 1 must stay ≥ 0 in v1
+            scale = T(Float16(high / 14)); zero = 1
+        }
+        return (scale, min(zero, 15))
+    }
+
+    /// The code of `value` on the grid `scale · (q − zero)`, q clamped to 0 … 15.
+    static func code<T: BinaryFloatingPoint>(_ value: T, scale: T, zero: T) -> UInt8 {
+        UInt8(min(max((value / scale).rounded(.toNearestOrEven) + zero, 0), 15))
+    }
+
+    /// Packs unpacked codes `[out, in]`, zero points `[groups, out]` (1 … 16) and scales `[groups, out]`.
+    init(codes: [UInt8], zeroPoints: [UInt8], scales: [Float16], outputFeatures: Int, inputFeatures: Int,
+         groupSize: Int) throws(QuantizationError) {
+        try self.init(outputFeatures: outputFeatures, inputFeatures: inputFeatures, groupSize: groupSize,
+                      qweight: Self.packCodes(codes, outputFeatures: outputFeatures, inputFeatures: inputFeatures),
+                      qzeros: Self.packZeros(zeroPoints, groups: inputFeatures / groupSize, outputFeatures: outputFeatures),
                       scales: scales)
     }
 
