@@ -64,6 +64,22 @@ final class GGUFKQuantModelTests: XCTestCase {
         }
     }
 
+    /// With tied embeddings the output layer reads the F16/BF16 embedding table in place, as it
+    /// reads a Q8_0 table.
+    func testTiedOutputLayerReadsTheHalfPrecisionEmbeddingTable() throws {
+        var c = configuration
+        c.tieWordEmbeddings = true
+        let model = try MiniCPM(configuration: c, seed: 4)
+        for type: GGUFTensorType in [.f16, .bf16] {
+            let url = directory.appendingPathComponent("tied-\(type).gguf")
+            try model.saveGGUF(to: url, type: type)
+            let file = try GGUFFile(contentsOf: url)
+            XCTAssertEqual(try file.info(named: "token_embd.weight").type, type)
+            XCTAssertTrue(try MiniCPM(keepingQuantizedBlocksOf: file).outputHead is GGUFBlockLinear, "\(type)")
+            try assertLogitsMatch(url, keptLayers: 2 * 7 + 1, "tied \(type)")
+        }
+    }
+
     /// An F32 file still loads every layer as float.
     func testFloat32FileStaysFloat() throws {
         let url = directory.appendingPathComponent("f32.gguf")
