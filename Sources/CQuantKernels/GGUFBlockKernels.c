@@ -10,6 +10,7 @@
 
 #include "GGUFBlockKernels.h"
 #include "CPUFeatures.h"
+#include "GGUFKQuantKernels.h"
 
 #include <string.h>
 
@@ -219,6 +220,11 @@ float cq_gguf_dot(int type, const void *row, const float *x, size_t columns) {
 void cq_gguf_matmul_rows(int type, const void *weights, size_t row_stride, const int32_t *row_map,
                          const float *x, size_t inputs, size_t columns,
                          float *y, size_t y_stride, size_t r0, size_t r1) {
+    // Q4_K, Q6_K, F16 and BF16 have their own kernels (GGUFKQuantKernels.c).
+    if (cq_kquant_supports(type)) {
+        cq_kquant_matmul_rows(type, weights, row_stride, row_map, x, inputs, columns, y, y_stride, r0, r1);
+        return;
+    }
     dot_fn dot = chosen_dot();  // once per call, not per row
     const uint8_t *base = (const uint8_t *)weights;
     for (size_t r = r0; r < r1; r++) {

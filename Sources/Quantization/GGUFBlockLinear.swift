@@ -2,11 +2,14 @@ import CQuantKernels
 import TensorCore
 import MiniCPMModel
 
-/// A linear layer whose weight stays in llama.cpp's Q4_0, Q4_1 or Q8_0 blocks, read in place from
-/// a GGUF file's mapping (or from bytes given to it): no `Float` copy of the weight is ever made.
+/// A linear layer whose weight stays in its GGUF storage type (llama.cpp's Q4_0, Q4_1, Q8_0, Q4_K or
+/// Q6_K blocks, or F16/BF16 half-precision values), read in place from a GGUF file's mapping (or from
+/// bytes given to it): no `Float` copy of the weight is ever made.
 ///
-/// Each output row `r` of `W` (`[outputFeatures, inputFeatures]`) is `inputFeatures / 32` blocks;
-/// `y = x Wᵀ` is computed as one block dot product per output row and input row by the C kernels
+/// Each output row `r` of `W` (`[outputFeatures, inputFeatures]`) is `inputFeatures / type.blockSize`
+/// blocks (32 weights for Q4_0/Q4_1/Q8_0, 256-weight super-blocks for Q4_K/Q6_K, one value for
+/// F16/BF16); `y = x Wᵀ` is computed as one dot product over the stored row per output row and input
+/// row by the C kernels
 /// of `CQuantKernels` (AVX2/FMA/F16C when the CPU has them, portable C otherwise). Output rows are
 /// split over `Parallelism/threadCount` threads, and the few input rows of a call (decoding) are
 /// run against each weight row while that row is in cache. From `prefillInputRows` input rows on
@@ -20,7 +23,7 @@ import MiniCPMModel
 /// ``visitParameterRoles(prefix:_:)`` visit nothing, ``updateParameters(prefix:_:)`` changes nothing),
 /// and its output carries no gradient.
 public struct GGUFBlockLinear: LinearLayer {
-    /// The block type of the weight (`GGUFTensorType/q4_0`, `GGUFTensorType/q4_1` or `GGUFTensorType/q8_0`).
+    /// The storage type of the weight (one of ``supportedTypes``).
     public let type: GGUFTensorType
     public let inputFeatures: Int
     public let outputFeatures: Int
@@ -28,8 +31,10 @@ public struct GGUFBlockLinear: LinearLayer {
     /// The stored row that holds output row `r`, or `nil` when rows are stored in order.
     private let rowMap: [Int32]?
 
-    /// The block types this layer keeps quantised.
-    public static let supportedTypes: Set<GGUFTensorType> = [.q4_0, .q4_1, .q8_0]
+    /// The storage types this layer computes on in place: the 32-weight blocks Q4_0, Q4_1 and Q8_0,
+    /// the 256-weight super-blocks Q4_K and Q6_K, and half-precision F16 and BF16 (half the memory
+    /// and memory traffic of `Float` weights, widened in registers).
+    public static let supportedTypes: Set<GGUFTensorType> = [.q4_0, .q4_1, .q8_0, .q4_K, .q6_K, .f16, .bf16]
 
     /// The layer over the tensor called `name` in `file`, whose mapping it keeps alive.
     ///

@@ -4,13 +4,13 @@ import TensorCore
 
 extension MiniCPM {
     /// Loads a GGUF model as `MiniCPM.init(gguf:)` does, but keeps every linear weight stored as
-    /// Q4_0, Q4_1 or Q8_0 blocks in those blocks: such a layer becomes a ``GGUFBlockLinear`` that
-    /// reads the file's mapping in place (so the model stays about the file's size in memory). A
-    /// tied output layer reads the embedding table's blocks the same way (SmolLM2: 30 MB a decoded
-    /// token in Q8_0 instead of 113 MB in float32).
+    /// Q4_0, Q4_1, Q8_0, Q4_K, Q6_K, F16 or BF16 (``GGUFBlockLinear/supportedTypes``) in that form:
+    /// such a layer becomes a ``GGUFBlockLinear`` that reads the file's mapping in place (so the
+    /// model stays about the file's size in memory). A tied output layer reads the embedding table's
+    /// blocks the same way (SmolLM2: 30 MB a decoded token in Q8_0 instead of 113 MB in float32).
     ///
-    /// Everything else (the embedding lookup, norm gains, and linear weights of any other type, F32,
-    /// F16, BF16, Q4_K, Q6_K) is converted to `Float` by `MiniCPM.init(gguf:keeping:)`, the float
+    /// Everything else (the embedding lookup, norm gains, and linear weights of any other type, such
+    /// as F32) is converted to `Float` by `MiniCPM.init(gguf:keeping:)`, the float
     /// loader itself, including the reordering of `attn_q`/`attn_k` rows llama.cpp applies (block
     /// layers read their rows through an index map instead). The resulting model runs inference
     /// (``logits(for:cache:)``, generation); its block layers have no trainable parameters.

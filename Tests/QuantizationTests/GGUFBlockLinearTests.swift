@@ -93,7 +93,7 @@ final class GGUFBlockLinearTests: XCTestCase {
         XCTAssertEqual(layer.outputFeatures, 4)
         XCTAssertThrowsError(try GGUFBlockLinear(type: .q4_0, shape: [4, 32], blocks: [UInt8](repeating: 0, count: 71)))
         XCTAssertThrowsError(try GGUFBlockLinear(type: .q4_0, shape: [4, 48], blocks: []))
-        XCTAssertThrowsError(try GGUFBlockLinear(type: .f16, shape: [4, 32], blocks: [UInt8](repeating: 0, count: 256)))
+        XCTAssertThrowsError(try GGUFBlockLinear(type: .f32, shape: [4, 32], blocks: [UInt8](repeating: 0, count: 512)))  // F32 is not kept
         XCTAssertThrowsError(try GGUFBlockLinear(type: .q8_0, shape: [6, 32], blocks: [UInt8](repeating: 0, count: 6 * 34),
                                                  permutedHeadCount: 2))
     }

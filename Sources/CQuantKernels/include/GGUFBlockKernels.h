@@ -25,7 +25,8 @@ float cq_gguf_dot_portable(int type, const void *row, const float *x, size_t col
 ///
 /// Row r is stored at `weights + source_row·row_stride`, where source_row = row_map[r], or r when
 /// row_map is NULL (a map lets a caller reorder whole rows, as GGUF's permuted Q/K rows need,
-/// without copying them). Each weight row is read once for all `inputs` vectors, so it stays in
+/// without copying them). Types of cq_kquant_supports (Q4_K, Q6_K, F16, BF16) are handed to
+/// cq_kquant_matmul_rows (GGUFKQuantKernels.h). Each weight row is read once for all `inputs` vectors, so it stays in
 /// cache while several input rows (prefill) use it.
 void cq_gguf_matmul_rows(int type, const void *weights, size_t row_stride, const int32_t *row_map,
                          const float *x, size_t inputs, size_t columns,
