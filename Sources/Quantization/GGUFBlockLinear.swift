@@ -132,9 +132,10 @@ public struct GGUFBlockLinear: LinearLayer {
                 withExtendedLifetime(storage) {
                     rowMap.withOptionalPointer { map in
                         let mapSend = map.map(UncheckedSendablePointer.init)
-                        // A thread gets at least 256K weights (tens of microseconds of work); smaller
-                        // matrices run on the calling thread, since waking a worker costs about as much.
-                        Parallelism.forEachChunk(count: outputs, minimumChunk: max(16, (1 << 18) / columns)) { rows in
+                        // A chunk is at least 32K weights (a few microseconds): the pool's workers are
+                        // still spinning between the calls of a decode step, so handing them a chunk
+                        // costs far less than that, and even SmolLM2's 576-row projections split.
+                        Parallelism.forEachChunk(count: outputs, minimumChunk: max(16, (1 << 15) / columns)) { rows in
                             cq_gguf_matmul_rows(typeID, base, rowBytes, mapSend?.pointer, xSend.pointer, inputs, columns,
                                                 ySend.mutable, outputs, rows.lowerBound, rows.upperBound)
                         }

@@ -46,6 +46,17 @@ public enum Parallelism {
         }
     }
 
+    /// Runs `body(i)` for every `i` in `0..<count` on the pool's threads, one piece at a time to
+    /// whichever thread is free; for many small pieces of known, uniform size.
+    static func forEachPiece(count: Int, _ body: (Int) -> Void) {
+        let threads = threadCount
+        if threads <= 1 || count <= 1 || count > WorkerPool.maximumChunks {
+            for i in 0..<count { body(i) }
+            return
+        }
+        WorkerPool.shared.run(chunks: count, threads: threads, body)
+    }
+
     /// Runs `body(i)` for every `i` in `0..<count`, spread over ``threadCount`` threads when the
     /// estimated work (`count * costPerItem`, in elements touched) is large enough to pay for it.
     public static func forEach(count: Int, costPerItem: Int, _ body: (Int) -> Void) {

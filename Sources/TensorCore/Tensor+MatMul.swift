@@ -82,15 +82,47 @@ enum MatrixProduct {
         if k == 0 { c.initialize(repeating: 0, count: m * n); return }
         if m == 1 {
             // c[1, n] = a · op(B): op(B)ᵀ · a as a gemv over B as stored. `a` is contiguous either way.
-            cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, Int32(br), Int32(bc),
-                        1, b, Int32(bc), a, 1, 0, c, 1)
+            gemv(tb ? CblasNoTrans : CblasTrans, b, rows: br, columns: bc, a, into: c)
         } else if n == 1 {
             // c[m, 1] = op(A) · b, with `b` a contiguous vector either way.
-            cblas_sgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, Int32(ar), Int32(ac),
-                        1, a, Int32(ac), b, 1, 0, c, 1)
+            gemv(ta ? CblasTrans : CblasNoTrans, a, rows: ar, columns: ac, b, into: c)
         } else {
             cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), 1, a, Int32(ac), b, Int32(bc), 0, c, Int32(n))
+        }
+    }
+
+    /// OpenBLAS runs a gemv of fewer than this many matrix elements on the calling thread
+    /// (`2304 · GEMM_MULTITHREAD_THRESHOLD` in its interface/gemv.c, with the default threshold 4).
+    static let singleThreadedGemvElements = 2304 * 4
+
+    /// `y = op(M) · x` for `M` `[rows, columns]` row-major. Large products are cut along the output
+    /// into pieces below ``singleThreadedGemvElements`` that the suite's worker pool spreads over
+    /// its threads: OpenBLAS's own threads spin while they wait, and batch-1 decoding, which is a
+    /// chain of such products, collapsed from 47 to 9 tokens/s through them when another process
+    /// took a core. The cut depends only on the shape, never on the thread count, so results do
+    /// not change with it.
+    static func gemv(_ transpose: CBLAS_TRANSPOSE, _ matrix: UnsafePointer<Float>, rows: Int, columns: Int,
+                     _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let transposed = transpose == CblasTrans
+        let (outputs, inner) = transposed ? (columns, rows) : (rows, columns)
+        let per = max(1, (singleThreadedGemvElements - 1) / inner)
+        if outputs * inner < 2 * singleThreadedGemvElements || per >= outputs {
+            cblas_sgemv(CblasRowMajor, transpose, Int32(rows), Int32(columns), 1, matrix, Int32(columns), x, 1, 0, y, 1)
+            return
+        }
+        let pieces = (outputs + per - 1) / per
+        Parallelism.forEachPiece(count: pieces) { piece in
+            let lo = piece * per, count = min(outputs, lo + per) - lo
+            let out = y + lo
+            if transposed {
+                // Columns lo..<lo+count of M: the same rows, starting `lo` floats in.
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(count), 1, matrix + lo, Int32(columns),
+                            x, 1, 0, out, 1)
+            } else {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(columns), 1, matrix + lo * columns,
+                            Int32(columns), x, 1, 0, out, 1)
+            }
         }
     }
 }
