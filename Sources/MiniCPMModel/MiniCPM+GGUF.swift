@@ -158,7 +158,8 @@ extension MiniCPM {
     ///   ``CheckpointError/invalidMetadata(key:value:reason:path:)`` for a tokenizer key outside
     ///   `tokenizer.` or a tokenizer without a string `tokenizer.ggml.model`, and
     ///   ``CheckpointError/writeFailed(path:reason:)`` for a rope scaling GGUF cannot express here
-    ///   (dynamic, LongRoPE), a parameter without a GGUF name (a substituted linear layer), a matrix
+    ///   (dynamic, LongRoPE), a parameter without a GGUF name or a declared tensor without a `Float`
+    ///   parameter (both: a substituted linear layer), a matrix
     ///   with a NaN or infinite element to quantise (naming it) or a failed write.
     public func saveGGUF(to url: URL, type: GGUFTensorType = .f32,
                          tokenizer: [(key: String, value: GGUFValue)] = []) throws(CheckpointError) {
@@ -196,12 +197,20 @@ extension MiniCPM {
                 try writer.setValue(value, forKey: key)
             }
             let declared = Dictionary(tensorDeclarations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            // Every parameter must be a declared GGUF tensor, and every declared tensor present: a
+            // substituted linear layer (int4, GGUF blocks) renames its weight or holds no Float weight
+            // at all. Say so before anything is quantised rather than write a file llama.cpp refuses.
+            let parameters = namedParameters
+            if let (name, _) = parameters.first(where: { declared[$0.name]?.ggufName == nil || declared[$0.name]?.shape != $0.value.shape }) {
+                throw CheckpointError.writeFailed(path: url.path, reason: "parameter \(name) has no GGUF tensor name")
+            }
+            let present = Set(parameters.map(\.name))
+            if let missing = tensorDeclarations.first(where: { $0.ggufName != nil && !present.contains($0.name) }) {
+                throw CheckpointError.writeFailed(path: url.path, reason: "\(missing.ggufName!) (\(missing.name)) has no Float weight to save: a substituted linear layer is not written; save the float model")
+            }
             let outputName = configuration.tieWordEmbeddings ? "token_embd.weight" : "output.weight"
-            for (name, tensor) in namedParameters {
-                guard let declaration = declared[name], let ggufName = declaration.ggufName,
-                      declaration.shape == tensor.shape else {
-                    throw CheckpointError.writeFailed(path: url.path, reason: "parameter \(name) has no GGUF tensor name")
-                }
+            for (name, tensor) in parameters {
+                guard let declaration = declared[name], let ggufName = declaration.ggufName else { continue }   // checked above
                 let stored = declaration.ggufPermutedHeadCount.map { GGUFRowOrder.adjacentPairRows(fromHF: tensor, heads: $0) } ?? tensor
                 let storedType = Self.ggufType(of: ggufName, shape: stored.shape, fileType: type, outputName: outputName)
                 if GGUFQuantization.quantizableTypes.contains(storedType) {

@@ -126,6 +126,19 @@ final class GGUFQuantizedSaveTests: TemporaryDirectoryTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: url.path))
     }
 
+    /// A linear layer substituted by one that holds no `Float` weight (as GGUF-block layers do) is
+    /// named, not silently left out of the file.
+    func testSubstitutedLayerWithoutWeightIsNamed() throws {
+        var model = try model(tied: true)
+        model.mapLinearLayers { name, layer in
+            name == "model.layers.1.self_attn.v_proj" ? OpaqueLinear(wrapped: layer) : layer
+        }
+        let url = directory.appendingPathComponent("substituted.gguf")
+        guard case let .writeFailed(_, reason)? = checkpointError({ try model.saveGGUF(to: url, type: .q8_0) }) else { return XCTFail() }
+        XCTAssertTrue(reason.hasPrefix("blk.1.attn_v.weight (model.layers.1.self_attn.v_proj.weight)"), reason)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: url.path))
+    }
+
     /// llama.cpp's Python package reads the file, and its own quantiser, given the F32 file of the same
     /// model, produces the same blocks. Skipped without the virtual environment that has gguf-py
     /// (`$MINICPM_DATA/llama-venv`).
@@ -178,4 +191,14 @@ final class GGUFQuantizedSaveTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(process.terminationStatus, 0, output)
         XCTAssertEqual(output.trimmingCharacters(in: .whitespacesAndNewlines), "ok 3")
     }
+}
+
+/// A linear layer whose weight is not a `Float` parameter.
+private struct OpaqueLinear: LinearLayer {
+    var wrapped: any LinearLayer
+    var inputFeatures: Int { wrapped.inputFeatures }
+    var outputFeatures: Int { wrapped.outputFeatures }
+    func callAsFunction(_ x: Tensor) -> Tensor { wrapped(x) }
+    func visitParameters(prefix: String, _ visit: (String, Tensor) throws -> Void) rethrows {}
+    mutating func updateParameters(prefix: String, _ update: (String, inout Tensor) throws -> Void) rethrows {}
 }
