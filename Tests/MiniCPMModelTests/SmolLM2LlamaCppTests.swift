@@ -80,7 +80,7 @@ final class SmolLM2LlamaCppTests: TemporaryDirectoryTestCase {
         process.arguments = arguments
         // stderr (llama.cpp's loading log) goes to a file, so that neither pipe can fill and block.
         let log = directory.appendingPathComponent("\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        try Data().write(to: log)
         let pipe = Pipe(), errors = try FileHandle(forWritingTo: log)
         process.standardOutput = pipe
         process.standardError = errors
