@@ -134,21 +134,51 @@ extension MiniCPM {
 
     /// Saves the model as a GGUF file of llama.cpp's `minicpm` architecture, atomically: the
     /// metadata its converter writes for this configuration (with `vocab_size`,
-    /// `rope.dimension_count` and the special token ids added), matrices as `type` (F32, F16 or BF16)
-    /// and norm gains as F32, `attn_q`/`attn_k` rows permuted for llama.cpp's RoPE. The file carries
-    /// no tokenizer, so llama.cpp itself needs one added before it runs it; ``init(gguf:)`` reads it
-    /// back to the same parameters (exactly for F32).
-    /// - Throws: ``CheckpointError/unsupportedDType(name:dtype:)`` for another `type`, and
+    /// `rope.dimension_count` and the special token ids added), the tokenizer's metadata, norm gains
+    /// as F32 and matrices as `type`, with `attn_q`/`attn_k` rows permuted for llama.cpp's RoPE.
+    ///
+    /// `type` is F32, F16 or BF16, or one of llama.cpp's block types Q4_0, Q4_1 and Q8_0
+    /// (`general.file_type` 2, 3 and 7, llama.cpp's `LLAMA_FTYPE_MOSTLY_*`), quantised bit for bit as
+    /// llama.cpp's reference quantisers do (``GGUFQuantization``). For the block types the choices
+    /// follow `llama-quantize`: a matrix whose rows are not whole blocks of 32 is stored as F16; the
+    /// output layer (`output.weight`, or `token_embd.weight` when the embeddings are tied) is Q8_0
+    /// under Q4_0 and Q4_1, because `llama-quantize` gives it more bits (Q6_K, which this library
+    /// does not write, or Q8_0 when the row length is not a multiple of 256, as for SmolLM2's 576);
+    /// an untied `token_embd.weight` has `type`.
+    ///
+    /// `tokenizer` is the `tokenizer.*` metadata llama.cpp needs to run the file (`tokenizer.ggml.model`
+    /// `"llama"` or `"gpt2"`, `tokens`, `scores`, `token_type`, `merges`, special ids, chat template),
+    /// for example ``GGUFFile/metadata(withPrefix:)`` of the file the model was loaded from; its
+    /// values replace the special token ids the configuration gives. Without one the file says
+    /// `tokenizer.ggml.model = "none"`, which llama.cpp loads as a model without a vocabulary.
+    ///
+    /// ``init(gguf:)`` reads the file back to the same parameters exactly for F32, and to their
+    /// rounded or dequantised values otherwise.
+    /// - Throws: ``CheckpointError/unsupportedDType(name:dtype:)`` for another `type`,
+    ///   ``CheckpointError/invalidMetadata(key:value:reason:path:)`` for a tokenizer key outside
+    ///   `tokenizer.` or a tokenizer without a string `tokenizer.ggml.model`, and
     ///   ``CheckpointError/writeFailed(path:reason:)`` for a rope scaling GGUF cannot express here
-    ///   (dynamic, LongRoPE), a parameter without a GGUF name (a substituted linear layer) or a failed
-    ///   write.
-    public func saveGGUF(to url: URL, type: GGUFTensorType = .f32) throws(CheckpointError) {
+    ///   (dynamic, LongRoPE), a parameter without a GGUF name or a declared tensor without a `Float`
+    ///   parameter (both: a substituted linear layer), a matrix
+    ///   with a NaN or infinite element to quantise (naming it) or a failed write.
+    public func saveGGUF(to url: URL, type: GGUFTensorType = .f32,
+                         tokenizer: [(key: String, value: GGUFValue)] = []) throws(CheckpointError) {
         let fileType: UInt32
         switch type {
         case .f32: fileType = 0        // LLAMA_FTYPE_ALL_F32
         case .f16: fileType = 1        // LLAMA_FTYPE_MOSTLY_F16
+        case .q4_0: fileType = 2       // LLAMA_FTYPE_MOSTLY_Q4_0
+        case .q4_1: fileType = 3       // LLAMA_FTYPE_MOSTLY_Q4_1
+        case .q8_0: fileType = 7       // LLAMA_FTYPE_MOSTLY_Q8_0
         case .bf16: fileType = 32      // LLAMA_FTYPE_MOSTLY_BF16
         default: throw .unsupportedDType(name: "(save)", dtype: "\(type)")
+        }
+        if let (key, value) = tokenizer.first(where: { !$0.key.hasPrefix("tokenizer.") }) {
+            throw .invalidMetadata(key: key, value: "\(value)", reason: "tokenizer metadata keys start with \"tokenizer.\"", path: url.path)
+        }
+        if !tokenizer.isEmpty, !tokenizer.contains(where: { $0.key == "tokenizer.ggml.model" && $0.value.stringValue != nil }) {
+            throw .invalidMetadata(key: "tokenizer.ggml.model", value: "(missing)",
+                                   reason: "a tokenizer names its model (\"llama\", \"gpt2\", ...) as a string", path: url.path)
         }
         var writer = GGUFWriter()
         do {
@@ -156,14 +186,39 @@ extension MiniCPM {
                 try writer.setValue(value, forKey: key)
             }
             try writer.setValue(.uint32(fileType), forKey: "general.file_type")
+            if GGUFQuantization.quantizableTypes.contains(type) {
+                // GGML_QNT_VERSION: the block layouts of current ggml, which gguf-py's writer records too.
+                try writer.setValue(.uint32(2), forKey: "general.quantization_version")
+            }
+            if tokenizer.isEmpty {
+                try writer.setValue(.string("none"), forKey: "tokenizer.ggml.model")
+            }
+            for (key, value) in tokenizer {
+                try writer.setValue(value, forKey: key)
+            }
             let declared = Dictionary(tensorDeclarations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-            for (name, tensor) in namedParameters {
-                guard let declaration = declared[name], let ggufName = declaration.ggufName,
-                      declaration.shape == tensor.shape else {
-                    throw CheckpointError.writeFailed(path: url.path, reason: "parameter \(name) has no GGUF tensor name")
-                }
+            // Every parameter must be a declared GGUF tensor, and every declared tensor present: a
+            // substituted linear layer (int4, GGUF blocks) renames its weight or holds no Float weight
+            // at all. Say so before anything is quantised rather than write a file llama.cpp refuses.
+            let parameters = namedParameters
+            if let (name, _) = parameters.first(where: { declared[$0.name]?.ggufName == nil || declared[$0.name]?.shape != $0.value.shape }) {
+                throw CheckpointError.writeFailed(path: url.path, reason: "parameter \(name) has no GGUF tensor name")
+            }
+            let present = Set(parameters.map(\.name))
+            if let missing = tensorDeclarations.first(where: { $0.ggufName != nil && !present.contains($0.name) }) {
+                throw CheckpointError.writeFailed(path: url.path, reason: "\(missing.ggufName!) (\(missing.name)) has no Float weight to save: a substituted linear layer is not written; save the float model")
+            }
+            let outputName = configuration.tieWordEmbeddings ? "token_embd.weight" : "output.weight"
+            for (name, tensor) in parameters {
+                guard let declaration = declared[name], let ggufName = declaration.ggufName else { continue }   // checked above
                 let stored = declaration.ggufPermutedHeadCount.map { GGUFRowOrder.adjacentPairRows(fromHF: tensor, heads: $0) } ?? tensor
-                try writer.addTensor(stored, named: ggufName, as: stored.rank == 1 ? .f32 : type)
+                let storedType = Self.ggufType(of: ggufName, shape: stored.shape, fileType: type, outputName: outputName)
+                if GGUFQuantization.quantizableTypes.contains(storedType) {
+                    let blocks = try GGUFQuantization.quantize(stored, named: ggufName, as: storedType)
+                    try writer.addTensor(named: ggufName, shape: stored.shape, type: storedType, blocks: blocks)
+                } else {
+                    try writer.addTensor(stored, named: ggufName, as: storedType)
+                }
             }
             try writer.write(to: url)
         } catch let error as CheckpointError {
@@ -171,6 +226,16 @@ extension MiniCPM {
         } catch {
             throw .writeFailed(path: url.path, reason: "\(error)")
         }
+    }
+
+    /// The type ``saveGGUF(to:type:tokenizer:)`` stores a tensor as, in a file of `fileType`
+    /// (llama-quantize's choices; see there).
+    static func ggufType(of name: String, shape: [Int], fileType: GGUFTensorType, outputName: String) -> GGUFTensorType {
+        guard shape.count >= 2 else { return .f32 }
+        guard GGUFQuantization.quantizableTypes.contains(fileType) else { return fileType }
+        guard shape[shape.count - 1] % fileType.blockSize == 0 else { return .f16 }
+        if name == outputName, fileType != .q8_0 { return .q8_0 }
+        return fileType
     }
 }
 

@@ -111,7 +111,7 @@ extension MiniCPMConfiguration {
         }
     }
 
-    /// The metadata ``MiniCPM/saveGGUF(to:type:)`` writes: the keys of llama.cpp's `minicpm`
+    /// The metadata ``MiniCPM/saveGGUF(to:type:tokenizer:)`` writes: the keys of llama.cpp's `minicpm`
     /// architecture, as its converter writes them, and the special token ids.
     /// - Throws: ``CheckpointError/writeFailed(path:reason:)`` (naming `path`) for a rope scaling
     ///   that GGUF cannot express here (dynamic NTK, LongRoPE).

@@ -135,6 +135,16 @@ public struct GGUFFile: Sendable {
     public func integers(forKey key: String) -> [Int]? { metadata[key]?.intArray }
     /// The array of numbers stored under `key` as `Double`s, or `nil`.
     public func floats(forKey key: String) -> [Double]? { metadata[key]?.doubleArray }
+
+    /// The key/value pairs whose key starts with `prefix`, in file order: for example
+    /// `metadata(withPrefix: "tokenizer.")`, the tokenizer a file carries, to copy into another file
+    /// with ``GGUFWriter/setValue(_:forKey:)``.
+    public func metadata(withPrefix prefix: String) -> [(key: String, value: GGUFValue)] {
+        metadataKeys.compactMap { key in
+            guard key.hasPrefix(prefix), let value = metadata[key] else { return nil }
+            return (key, value)
+        }
+    }
 }
 
 /// Carries a pointer into `Parallelism`'s worker closures (each writes a disjoint range).

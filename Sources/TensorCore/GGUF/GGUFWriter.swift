@@ -16,7 +16,8 @@ import Foundation
 /// Shapes are row-major, as everywhere in TensorCore: a `[rows, columns]` matrix is stored with the
 /// ggml dimensions `[columns, rows]` (fastest-varying first), which is what ``GGUFFile/tensor(named:)``
 /// reverses again. `Tensor`s are stored as F32, F16 or BF16; any other ggml type (quantised blocks,
-/// integers) is added as raw little-endian blocks, whose byte count is checked against the shape.
+/// integers) is added as raw little-endian blocks, whose byte count is checked against the shape
+/// (``GGUFQuantization`` makes Q4_0, Q4_1 and Q8_0 blocks from a `Tensor`).
 ///
 /// The file has the standard layout: magic `GGUF`, the version, the tensor and key/value counts, the
 /// key/value pairs and tensor infos in the order they were added, zero padding to the alignment, then
