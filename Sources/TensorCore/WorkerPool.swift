@@ -82,7 +82,13 @@ final class WorkerPool: @unchecked Sendable {
                     ran += 1
                 }
                 completed.add(ran, ordering: .acquiringAndReleasing)
-                while completed.load(ordering: .acquiring) < chunks { spinPause() }
+                // Chunks still running belong to workers that may have lost their core: after a
+                // short spin, yield it to them rather than burn the time they need.
+                var polls = 0
+                while completed.load(ordering: .acquiring) < chunks {
+                    polls += 1
+                    if polls > 256 { sched_yield() } else { spinPause() }
+                }
                 jobAddress.store(0, ordering: .relaxed)
             }
         }
@@ -138,6 +144,9 @@ final class WorkerPool: @unchecked Sendable {
         var polls = 0
         while !hasWork {
             polls += 1
+            // Yield now and then, so a spinning worker gives way to any thread (the caller's, or
+            // another process's) that wants its core.
+            if polls & 63 == 0 { sched_yield() }
             if polls & 255 == 0 && DispatchTime.now().uptimeNanoseconds > deadline {
                 pthread_mutex_lock(lock)
                 sleepers.add(1, ordering: .sequentiallyConsistent)
