@@ -9,7 +9,8 @@ import MiniCPMModel
 /// `y = x Wᵀ` is computed as one block dot product per output row and input row by the C kernels
 /// of `CQuantKernels` (AVX2/FMA/F16C when the CPU has them, portable C otherwise). Output rows are
 /// split over `Parallelism/threadCount` threads, and the few input rows of a call (decoding) are
-/// run against each weight row while that row is in cache. From `prefillInputRows` input rows on
+/// run against each weight row while that row is in cache (by default with the input quantised to
+/// 8 bits and integer dot products: ``usesIntegerDotProducts``). From `prefillInputRows` input rows on
 /// (a prompt), the weight is instead dequantised a tile of rows at a time (at most `tileElements`
 /// floats) and multiplied with BLAS through `matmul`, which is several times faster than block
 /// dot products per input row; only the tile, never the whole weight, exists as floats. Results do
@@ -101,6 +102,20 @@ public struct GGUFBlockLinear: LinearLayer {
         }
     }
 
+    /// Whether calls with fewer than `prefillInputRows` input rows (decoding) quantise each input
+    /// row to 8-bit blocks (32 codes and a scale, as llama.cpp's `block_q8_1`) and use integer block
+    /// dot products, rather than float dot products with the unquantised input.
+    ///
+    /// The integer kernels do one conversion and FMA per eight products instead of one per product,
+    /// so decoding (bound by arithmetic, not memory) is faster; the price is the input's rounding
+    /// to 8 bits (at most 1/254 of each block of 32's largest magnitude), which changes outputs by
+    /// about 1e-3 of their magnitude. Defaults to `true`, or `false` when the environment variable
+    /// `MINICPM_GGUF_FLOAT_DECODE` is set (for comparisons); setting it applies to every layer.
+    public static var usesIntegerDotProducts: Bool {
+        get { cq_gguf_integer_decode() != 0 }
+        set { cq_gguf_set_integer_decode(newValue ? 1 : 0) }
+    }
+
     /// From this many input rows on, a call goes through dequantised tiles and BLAS rather than
     /// block dot products (measured on SmolLM2-135M: a 64-token prefill runs about 4x faster).
     static let prefillInputRows = 8
@@ -129,9 +144,26 @@ public struct GGUFBlockLinear: LinearLayer {
                         let mapSend = map.map(UncheckedSendablePointer.init)
                         // A thread gets at least 256K weights (tens of microseconds of work); smaller
                         // matrices run on the calling thread, since waking a worker costs about as much.
-                        Parallelism.forEachChunk(count: outputs, minimumChunk: max(16, (1 << 18) / columns)) { rows in
-                            cq_gguf_matmul_rows(typeID, base, rowBytes, mapSend?.pointer, xSend.pointer, inputs, columns,
-                                                ySend.mutable, outputs, rows.lowerBound, rows.upperBound)
+                        let minimumChunk = max(16, (1 << 18) / columns)
+                        guard Self.usesIntegerDotProducts else {
+                            Parallelism.forEachChunk(count: outputs, minimumChunk: minimumChunk) { rows in
+                                cq_gguf_matmul_rows(typeID, base, rowBytes, mapSend?.pointer, xSend.pointer, inputs, columns,
+                                                    ySend.mutable, outputs, rows.lowerBound, rows.upperBound)
+                            }
+                            return
+                        }
+                        // x is quantised once here, before the rows are split over threads, so every
+                        // thread reads the same few hundred bytes of blocks.
+                        let xBytes = cq_q8_row_bytes(columns)
+                        withUnsafeTemporaryAllocation(byteCount: inputs * xBytes, alignment: 16) { xq in
+                            for n in 0 ..< inputs {
+                                cq_q8_quantize_row(xp + n * columns, columns, xq.baseAddress! + n * xBytes)
+                            }
+                            let xqSend = UncheckedSendablePointer(UnsafePointer(xq.baseAddress!.assumingMemoryBound(to: UInt8.self)))
+                            Parallelism.forEachChunk(count: outputs, minimumChunk: minimumChunk) { rows in
+                                cq_gguf_matmul_rows_q8(typeID, base, rowBytes, mapSend?.pointer, xqSend.pointer, inputs, columns,
+                                                       ySend.mutable, outputs, rows.lowerBound, rows.upperBound)
+                            }
                         }
                     }
                 }
