@@ -12,11 +12,12 @@
 // Activation block (CQ_Q8_BLOCK_BYTES = 40, 4-byte aligned): binary32 d, binary32 s = d·Σq,
 // int8 q[32]. s serves Q4_1, whose w = d_w·q_w + m_w makes Σ w·x = d_w·d_x·Σ q_w·q_x + m_w·s_x.
 //
-// vpmaddubsw multiplies an unsigned byte by a signed byte. Q4_1's nibbles (0..15) are unsigned
-// as stored. For the signed weights (Q8_0's q, Q4_0's nibble − 8) the sign is moved onto x:
-// w·x = |w|·(sign(w)·x), with vpsignb giving both |w| and sign(w)·x. |w| ≤ 128 (a −128 weight
-// reads as unsigned 128) and |x_q| ≤ 127, so a pair of products is at most 32512: the saturating
-// int16 sums of vpmaddubsw never saturate, and every block sum is exact.
+// vpmaddubsw multiplies an unsigned byte by a signed byte. Q4_0's and Q4_1's nibbles (0..15) are
+// unsigned as stored; Q4_0's − 8 is taken out of the integer sum as −8·d_w·s_x (so Q4_0 costs what
+// Q4_1 does). For Q8_0's signed weights the sign is moved onto x: w·x = |w|·(sign(w)·x), vpsignb
+// giving both |w| and sign(w)·x. |w| ≤ 128 (a −128 weight reads as unsigned 128) and |x_q| ≤ 127,
+// so a pair of products is at most 32512: the saturating int16 sums of vpmaddubsw never
+// saturate, and every block's integer sum is exact.
 
 #include "GGUFIntegerDotKernels.h"
 #include "GGUFBlockKernels.h"
@@ -215,46 +216,58 @@ CQ_AVX2 static inline __m256i dot_i8_i8(__m256i w, __m256i x) {
 
 CQ_AVX2 static inline __m256i load_xq(const uint8_t *xb) { return _mm256_loadu_si256((const __m256i *)(xb + 8)); }
 
+// The scales of one block as the low lanes of a vector: [d_w·d_x, a·s_x], a = m_w for Q4_1 and d_w
+// otherwise. One binary16 conversion and one multiply give both: the weight's scales are adjacent,
+// and so are the activation's d and s.
+CQ_AVX2 static inline __m128 block_scales(uint32_t halves, const uint8_t *xb) {
+    __m128 w = _mm_cvtph_ps(_mm_cvtsi32_si128((int)halves));
+    return _mm_mul_ps(w, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)xb)));
+}
+
 // acc + d_w·d_x·(eight partial integer sums of one block).
-CQ_AVX2 static inline __m256 scaled(const uint8_t *d_w, const uint8_t *xb, __m256i sums, __m256 acc) {
-    __m256 dd = _mm256_set1_ps(_cvtsh_ss(load_u16(d_w)) * xblock_d(xb));
-    return _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(sums), acc);
+CQ_AVX2 static inline __m256 scaled(__m128 scales, __m256i sums, __m256 acc) {
+    return _mm256_fmadd_ps(_mm256_broadcastss_ps(scales), _mm256_cvtepi32_ps(sums), acc);
 }
 
-CQ_AVX2 static inline __m256 q8_0_block(const uint8_t *b, const uint8_t *xb, __m256 acc, float *extra) {
+CQ_AVX2 static inline __m256 q8_0_block(const uint8_t *b, const uint8_t *xb, __m256 acc, __m128 *extra) {
     (void)extra;
-    return scaled(b, xb, dot_i8_i8(_mm256_loadu_si256((const __m256i *)(b + 2)), load_xq(xb)), acc);
+    __m128 scales = _mm_mul_ss(_mm_cvtph_ps(_mm_cvtsi32_si128(load_u16(b))), _mm_load_ss((const float *)xb));
+    return scaled(scales, dot_i8_i8(_mm256_loadu_si256((const __m256i *)(b + 2)), load_xq(xb)), acc);
 }
 
-CQ_AVX2 static inline __m256 q4_0_block(const uint8_t *b, const uint8_t *xb, __m256 acc, float *extra) {
-    (void)extra;
-    __m256i w = _mm256_sub_epi8(nibbles32(b + 2), _mm256_set1_epi8(8));
-    return scaled(b, xb, dot_i8_i8(w, load_xq(xb)), acc);
+// Q4_0 as unsigned nibbles q (no sign trick needed): Σ (q − 8)·q_x·d_w·d_x = d_w·d_x·Σ q·q_x − 8·d_w·s_x,
+// the second term gathered in extra's lane 1 and scaled by −8 at the end.
+CQ_AVX2 static inline __m256 q4_0_block(const uint8_t *b, const uint8_t *xb, __m256 acc, __m128 *extra) {
+    __m128 scales = block_scales(load_u16(b) * 0x10001u, xb);
+    *extra = _mm_add_ps(*extra, scales);
+    return scaled(scales, dot_u8_i8(nibbles32(b + 2), load_xq(xb)), acc);
 }
 
-CQ_AVX2 static inline __m256 q4_1_block(const uint8_t *b, const uint8_t *xb, __m256 acc, float *extra) {
-    *extra += _cvtsh_ss(load_u16(b + 2)) * xblock_s(xb);
-    return scaled(b, xb, dot_u8_i8(nibbles32(b + 4), load_xq(xb)), acc);
+CQ_AVX2 static inline __m256 q4_1_block(const uint8_t *b, const uint8_t *xb, __m256 acc, __m128 *extra) {
+    __m128 scales = block_scales(load_u16(b) | (uint32_t)load_u16(b + 2) << 16, xb);
+    *extra = _mm_add_ps(*extra, scales);
+    return scaled(scales, dot_u8_i8(nibbles32(b + 4), load_xq(xb)), acc);
 }
 
 // Two blocks per iteration into two accumulators, so that consecutive FMAs do not wait on each
-// other's latency.
-#define CQ_DOT_Q8_AVX2(name, block, bytes)                                                     \
+// other's latency. Lane 1 of extra holds Σ a·s_x, added with weight `offset` (Q4_1: 1, Q4_0: −8).
+#define CQ_DOT_Q8_AVX2(name, block, bytes, offset)                                             \
     CQ_AVX2 static float name(const uint8_t *b, const uint8_t *xb, size_t blocks) {            \
         __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                         \
-        float extra0 = 0, extra1 = 0;                                                          \
+        __m128 extra0 = _mm_setzero_ps(), extra1 = _mm_setzero_ps();                           \
         size_t i = 0;                                                                          \
         for (; i + 2 <= blocks; i += 2, b += 2 * (bytes), xb += 2 * CQ_Q8_BLOCK_BYTES) {       \
             acc0 = block(b, xb, acc0, &extra0);                                                \
             acc1 = block(b + (bytes), xb + CQ_Q8_BLOCK_BYTES, acc1, &extra1);                  \
         }                                                                                      \
         if (i < blocks) acc0 = block(b, xb, acc0, &extra0);                                    \
-        return hsum_ps(_mm256_add_ps(acc0, acc1)) + (extra0 + extra1);                         \
+        __m128 extra = _mm_add_ps(extra0, extra1);                                             \
+        return hsum_ps(_mm256_add_ps(acc0, acc1)) + (offset) * _mm_cvtss_f32(_mm_movehdup_ps(extra)); \
     }
 
-CQ_DOT_Q8_AVX2(dot_q8_0_q8_avx2, q8_0_block, 34)
-CQ_DOT_Q8_AVX2(dot_q4_0_q8_avx2, q4_0_block, 18)
-CQ_DOT_Q8_AVX2(dot_q4_1_q8_avx2, q4_1_block, 20)
+CQ_DOT_Q8_AVX2(dot_q8_0_q8_avx2, q8_0_block, 34, 0.0f)
+CQ_DOT_Q8_AVX2(dot_q4_0_q8_avx2, q4_0_block, 18, -8.0f)
+CQ_DOT_Q8_AVX2(dot_q4_1_q8_avx2, q4_1_block, 20, 1.0f)
 
 static float dot_q8_avx2(int type, const void *row, const void *xq, size_t columns) {
     const uint8_t *b = (const uint8_t *)row, *xb = (const uint8_t *)xq;

@@ -95,6 +95,9 @@ final class GGUFIntegerDotTests: XCTestCase {
                 for j in 0 ..< 16 {
                     integer += (Int(w[base + 2 + j] & 15) - 8) * Int(x.q[j]) + (Int(w[base + 2 + j] >> 4) - 8) * Int(x.q[j + 16])
                 }
+                // The AVX2 kernel sums d_w·d_x·Σ q·q_x and −8·d_w·s_x, which can cancel: their sizes
+                // bound its rounding.
+                magnitude += 8 * abs(dw * Double(x.s)) + abs(dw * Double(x.d) * Double(integer + 8 * x.q.reduce(0) { $0 + Int($1) }))
             default:
                 for j in 0 ..< 16 {
                     integer += Int(w[base + 4 + j] & 15) * Int(x.q[j]) + Int(w[base + 4 + j] >> 4) * Int(x.q[j + 16])

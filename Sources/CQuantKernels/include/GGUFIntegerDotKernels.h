@@ -24,7 +24,8 @@ void cq_q8_quantize_row_portable(const float *x, size_t columns, void *out);
 
 /// Σ over blocks of row(type) · xq, for a weight row of Q4_0, Q4_1 or Q8_0 blocks (CQ_GGUF_*) and
 /// activation blocks from cq_q8_quantize_row. Each block's Σ q_w·q_x is an exact integer; it is
-/// scaled by d_w·d_x (Q4_0: q_w − 8; Q4_1 also adds m_w·s_x). Returns 0 for other types.
+/// scaled by d_w·d_x (Q4_0: q_w − 8, which the AVX2 kernel adds as −8·d_w·s_x; Q4_1 also adds
+/// m_w·s_x). Returns 0 for other types.
 float cq_gguf_dot_q8(int type, const void *row, const void *xq, size_t columns);
 
 /// The portable C kernel of cq_gguf_dot_q8: the same integer block sums, summed over blocks in
