@@ -233,10 +233,13 @@ final class GGUFIntegerDotTests: XCTestCase {
 /// the same block model's float decode path, both fed the float path's greedy tokens.
 ///
 /// Tolerance: every decode matmul of the 30 layers and the head rounds x to 8 bits per block, and
-/// a block holding one of the model's large activations leaves its other values few codes. The
-/// largest logit difference measured over these 8 steps is 4.7% of the largest logit (1.26 of
-/// 27.0); the test allows 8%. The greedy choice agrees except at a near tie (step 1: 28.3475
-/// against 28.3438 in float), which is why the choice is checked against twice the difference.
+/// a block holding one of the model's large activations leaves its other values few codes; a
+/// code that flips moves later layers' inputs by whole steps, so even the float summation order of
+/// the kernel changes these numbers. The largest logit difference measured over these 8 steps was
+/// 4.7% of the step's largest logit with one version of the AVX2 kernel and 6.6% (1.24 of 18.7)
+/// with another; the test allows 10%, far below what a wrong kernel gives. The greedy choice
+/// agreed at every step but one near tie (step 1: 28.3475 against 28.3438 in float), which is why
+/// the choice is checked against twice the difference rather than for equality.
 final class GGUFIntegerDotModelTests: XCTestCase {
     override func tearDown() { cq_gguf_set_integer_decode(-1) }
 
@@ -259,7 +262,7 @@ final class GGUFIntegerDotModelTests: XCTestCase {
             let best = expected.indices.max { expected[$0] < expected[$1] }!
             let mine = got.indices.max { got[$0] < got[$1] }!
             print("step \(step): max |Δ logit| \(difference) of \(scale); float top \(best) integer top \(mine)")
-            XCTAssertLessThanOrEqual(difference, 0.08 * scale, "step \(step)")
+            XCTAssertLessThanOrEqual(difference, 0.1 * scale, "step \(step)")
             // The integer path's choice is the float path's or within twice the difference of it.
             XCTAssertGreaterThanOrEqual(expected[mine], expected[best] - 2 * difference, "step \(step)")
             tokens = [best]
