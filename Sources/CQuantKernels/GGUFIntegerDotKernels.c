@@ -76,11 +76,25 @@ static inline float block_scale(float amax) {
     return d < FLT_MIN ? 0.0f : d;
 }
 
+// A block holding NaN or ±∞: d = s = NaN and codes 0, so that every dot product with it is NaN, as
+// the float kernels' would be (the codes alone could not carry it).
+static void nonfinite_block(uint8_t *xb) {
+    float nan = NAN;
+    memcpy(xb, &nan, 4);
+    memcpy(xb + 4, &nan, 4);
+    memset(xb + 8, 0, 32);
+}
+
 void cq_q8_quantize_row_portable(const float *x, size_t columns, void *out) {
     uint8_t *xb = (uint8_t *)out;
     for (size_t i = 0; i < columns / 32; i++, x += 32, xb += CQ_Q8_BLOCK_BYTES) {
         float amax = 0;
-        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+        int finite = 1;
+        for (int j = 0; j < 32; j++) {
+            amax = fmaxf(amax, fabsf(x[j]));
+            finite &= fabsf(x[j]) <= FLT_MAX;  // false for NaN and ±∞
+        }
+        if (!finite) { nonfinite_block(xb); continue; }
         float d = block_scale(amax);
         float id = d == 0 ? 0.0f : 1.0f / d;
         int8_t *q = (int8_t *)(xb + 8);
@@ -177,6 +191,13 @@ CQ_AVX2 static void quantize_row_avx2(const float *x, size_t columns, void *out)
         __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
         m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
         m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        // vmaxps may drop a NaN, so non-finite values are looked for separately: |v| > FLT_MAX is
+        // ∞, and the unordered compare is true for NaN.
+        const __m256 big = _mm256_set1_ps(FLT_MAX);
+#define CQ_BAD(v) _mm256_cmp_ps(_mm256_andnot_ps(sign, v), big, _CMP_NLE_UQ)
+        __m256 bad = _mm256_or_ps(_mm256_or_ps(CQ_BAD(v0), CQ_BAD(v1)), _mm256_or_ps(CQ_BAD(v2), CQ_BAD(v3)));
+#undef CQ_BAD
+        if (_mm256_movemask_ps(bad)) { nonfinite_block(xb); continue; }
         float d = block_scale(_mm_cvtss_f32(m4));
         float id = d == 0 ? 0.0f : 1.0f / d;
         const __m256 mul = _mm256_set1_ps(id);

@@ -68,6 +68,30 @@ final class GGUFIntegerDotTests: XCTestCase {
         XCTAssertEqual(decodeBlock(quantize(x, portable: false), 3).q, [Int8](repeating: 0, count: 32))
     }
 
+    /// A block holding NaN or ±∞ gets NaN scales and zero codes (its neighbours are quantised as
+    /// usual), so the layer's outputs are NaN as the float path's are, not silently finite.
+    func testNonFiniteBlocksCarryNaN() throws {
+        var x = GGUFBlockFixtures.gaussian(32 * 4, seed: 28)
+        x[40] = .nan
+        x[95] = -.infinity
+        for portable in [true, false] {
+            let bytes = quantize(x, portable: portable)
+            for b in [1, 2] {
+                let block = decodeBlock(bytes, b)
+                XCTAssertTrue(block.d.isNaN && block.s.isNaN, "block \(b) portable \(portable)")
+                XCTAssertEqual(block.q, [Int8](repeating: 0, count: 32))
+            }
+            for b in [0, 3] { XCTAssertEqual(decodeBlock(bytes, b).q, referenceBlock(x[b * 32 ..< b * 32 + 32]).q) }
+            cq_force_portable(portable ? 1 : 0)
+            for type in Self.types {
+                let layer = try GGUFBlockLinear(type: type, shape: [3, 128],
+                                                blocks: GGUFBlockFixtures.quantize(GGUFBlockFixtures.gaussian(384, seed: 29), as: type))
+                GGUFBlockLinear.usesIntegerDotProducts = true
+                XCTAssertTrue(layer(Tensor(shape: [1, 128], scalars: x)).scalars.allSatisfy(\.isNaN), "\(type) portable \(portable)")
+            }
+        }
+    }
+
     /// The quantised block reproduces x within half a step, d/2 = amax/254.
     func testQuantisedActivationIsWithinHalfAStep() {
         let x = GGUFBlockFixtures.gaussian(32 * 8, seed: 22, scale: 3)

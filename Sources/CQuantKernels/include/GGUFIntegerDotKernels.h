@@ -11,11 +11,12 @@
 /// Bytes that cq_q8_quantize_row writes for `columns` (a multiple of 32) values.
 size_t cq_q8_row_bytes(size_t columns);
 
-/// Quantises `columns` floats (a multiple of 32, all finite) to `columns / 32` activation blocks
-/// at `out` (4-byte aligned), in the AVX2 kernel when available. Per block:
+/// Quantises `columns` floats (a multiple of 32) to `columns / 32` activation blocks at `out`
+/// (4-byte aligned), in the AVX2 kernel when available. Per block:
 ///   amax = max |x[j]|;  d = amax / 127 (binary32 division), or 0 when d < FLT_MIN;
 ///   q[j] = x[j]·(1/d) rounded to nearest, ties to even, clamped to [−127, 127] (0 when d = 0);
-///   s = d·(float)Σq.
+///   s = d·(float)Σq;
+/// a block holding NaN or ±∞ gets d = s = NaN and q = 0, so dot products with it are NaN.
 /// The AVX2 and portable kernels write identical bytes.
 void cq_q8_quantize_row(const float *x, size_t columns, void *out);
 
