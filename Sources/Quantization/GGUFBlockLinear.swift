@@ -9,8 +9,8 @@ import MiniCPMModel
 /// `y = x Wᵀ` is computed as one block dot product per output row and input row by the C kernels
 /// of `CQuantKernels` (AVX2/FMA/F16C when the CPU has them, portable C otherwise). Output rows are
 /// split over `Parallelism/threadCount` threads, and the few input rows of a call (decoding) are
-/// run against each weight row while that row is in cache (by default with the input quantised to
-/// 8 bits and integer dot products: ``usesIntegerDotProducts``). From `prefillInputRows` input rows on
+/// run against each weight row while that row is in cache (for Q4_0 and Q4_1, by default with the
+/// input quantised to 8 bits and integer dot products: ``usesIntegerDotProducts``). From `prefillInputRows` input rows on
 /// (a prompt), the weight is instead dequantised a tile of rows at a time (at most `tileElements`
 /// floats) and multiplied with BLAS through `matmul`, which is several times faster than block
 /// dot products per input row; only the tile, never the whole weight, exists as floats. Results do
@@ -102,9 +102,10 @@ public struct GGUFBlockLinear: LinearLayer {
         }
     }
 
-    /// Whether calls with fewer than `prefillInputRows` input rows (decoding) quantise each input
-    /// row to 8-bit blocks (32 codes and a scale, as llama.cpp's `block_q8_1`) and use integer block
-    /// dot products, rather than float dot products with the unquantised input.
+    /// Whether calls with fewer than `prefillInputRows` input rows (decoding) on weights of the
+    /// ``integerDotProductTypes`` quantise each input row to 8-bit blocks (32 codes and a scale, as
+    /// llama.cpp's `block_q8_1`) and use integer block dot products, rather than float dot products
+    /// with the unquantised input.
     ///
     /// The integer kernels do one conversion and FMA per eight products instead of one per product,
     /// so decoding (bound by arithmetic, not memory) is faster; the price is the input's rounding
@@ -115,6 +116,15 @@ public struct GGUFBlockLinear: LinearLayer {
         get { cq_gguf_integer_decode() != 0 }
         set { cq_gguf_set_integer_decode(newValue ? 1 : 0) }
     }
+
+    /// The block types whose decode path uses integer dot products when ``usesIntegerDotProducts``.
+    ///
+    /// Q8_0 keeps the float kernel: its integer kernel gains least (1.2–1.5x on a 576-wide matvec
+    /// against 2–2.6x for Q4_0/Q4_1, its 8-bit weights being closer to memory bound), and llama.cpp's
+    /// small-model files store the tied output layer as Q8_0, where x's rounding lands directly on
+    /// the logits: on SmolLM2-135M it flipped the greedy reply to "What is the capital of France?"
+    /// at a 0.08 near tie of the first token.
+    public static let integerDotProductTypes: Set<GGUFTensorType> = [.q4_0, .q4_1]
 
     /// From this many input rows on, a call goes through dequantised tiles and BLAS rather than
     /// block dot products (measured on SmolLM2-135M: a 64-token prefill runs about 4x faster).
@@ -145,7 +155,7 @@ public struct GGUFBlockLinear: LinearLayer {
                         // A thread gets at least 256K weights (tens of microseconds of work); smaller
                         // matrices run on the calling thread, since waking a worker costs about as much.
                         let minimumChunk = max(16, (1 << 18) / columns)
-                        guard Self.usesIntegerDotProducts else {
+                        guard Self.usesIntegerDotProducts && Self.integerDotProductTypes.contains(type) else {
                             Parallelism.forEachChunk(count: outputs, minimumChunk: minimumChunk) { rows in
                                 cq_gguf_matmul_rows(typeID, base, rowBytes, mapSend?.pointer, xSend.pointer, inputs, columns,
                                                     ySend.mutable, outputs, rows.lowerBound, rows.upperBound)
