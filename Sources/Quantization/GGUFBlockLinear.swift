@@ -119,8 +119,8 @@ public struct GGUFBlockLinear: LinearLayer {
 
     /// The block types whose decode path uses integer dot products when ``usesIntegerDotProducts``.
     ///
-    /// Q8_0 keeps the float kernel: its integer kernel gains least (1.2–1.5x on a 576-wide matvec
-    /// against 2–2.6x for Q4_0/Q4_1, its 8-bit weights being closer to memory bound), and llama.cpp's
+    /// Q8_0 keeps the float kernel: its integer kernel gains least (about 1.5x on a 576-wide matvec
+    /// against 2–2.7x for Q4_0/Q4_1, its 8-bit weights being closer to memory bound), and llama.cpp's
     /// small-model files store the tied output layer as Q8_0, where x's rounding lands directly on
     /// the logits: on SmolLM2-135M it flipped the greedy reply to "What is the capital of France?"
     /// at a 0.08 near tie of the first token.
