@@ -12,7 +12,8 @@ import MiniCPMModel
 /// row by the C kernels
 /// of `CQuantKernels` (AVX2/FMA/F16C when the CPU has them, portable C otherwise). Output rows are
 /// split over `Parallelism/threadCount` threads, and the few input rows of a call (decoding) are
-/// run against each weight row while that row is in cache. From `prefillInputRows` input rows on
+/// run against each weight row while that row is in cache (for Q4_0 and Q4_1, by default with the
+/// input quantised to 8 bits and integer dot products: ``usesIntegerDotProducts``). From `prefillInputRows` input rows on
 /// (a prompt), the weight is instead dequantised a tile of rows at a time (at most `tileElements`
 /// floats) and multiplied with BLAS through `matmul`, which is several times faster than block
 /// dot products per input row; only the tile, never the whole weight, exists as floats. Results do
@@ -106,6 +107,30 @@ public struct GGUFBlockLinear: LinearLayer {
         }
     }
 
+    /// Whether calls with fewer than `prefillInputRows` input rows (decoding) on weights of the
+    /// ``integerDotProductTypes`` quantise each input row to 8-bit blocks (32 codes and a scale, as
+    /// llama.cpp's `block_q8_1`) and use integer block dot products, rather than float dot products
+    /// with the unquantised input.
+    ///
+    /// The integer kernels do one conversion and FMA per eight products instead of one per product,
+    /// so decoding (bound by arithmetic, not memory) is faster; the price is the input's rounding
+    /// to 8 bits (at most 1/254 of each block of 32's largest magnitude), which changes outputs by
+    /// about 1e-3 of their magnitude. Defaults to `true`, or `false` when the environment variable
+    /// `MINICPM_GGUF_FLOAT_DECODE` is set (for comparisons); setting it applies to every layer.
+    public static var usesIntegerDotProducts: Bool {
+        get { cq_gguf_integer_decode() != 0 }
+        set { cq_gguf_set_integer_decode(newValue ? 1 : 0) }
+    }
+
+    /// The block types whose decode path uses integer dot products when ``usesIntegerDotProducts``.
+    ///
+    /// Q8_0 keeps the float kernel: its integer kernel gains least (about 1.5x on a 576-wide matvec
+    /// against 2–2.7x for Q4_0/Q4_1, its 8-bit weights being closer to memory bound), and llama.cpp's
+    /// small-model files store the tied output layer as Q8_0, where x's rounding lands directly on
+    /// the logits: on SmolLM2-135M it flipped the greedy reply to "What is the capital of France?"
+    /// at a 0.08 near tie of the first token.
+    public static let integerDotProductTypes: Set<GGUFTensorType> = [.q4_0, .q4_1]
+
     /// From this many input rows on, a call goes through dequantised tiles and BLAS rather than
     /// block dot products (measured on SmolLM2-135M: a 64-token prefill runs about 4x faster).
     static let prefillInputRows = 8
@@ -135,9 +160,26 @@ public struct GGUFBlockLinear: LinearLayer {
                         // A chunk is at least 32K weights (a few microseconds): the pool's workers are
                         // still spinning between the calls of a decode step, so handing them a chunk
                         // costs far less than that, and even SmolLM2's 576-row projections split.
-                        Parallelism.forEachChunk(count: outputs, minimumChunk: max(16, (1 << 15) / columns)) { rows in
-                            cq_gguf_matmul_rows(typeID, base, rowBytes, mapSend?.pointer, xSend.pointer, inputs, columns,
-                                                ySend.mutable, outputs, rows.lowerBound, rows.upperBound)
+                        let minimumChunk = max(16, (1 << 15) / columns)
+                        guard Self.usesIntegerDotProducts && Self.integerDotProductTypes.contains(type) else {
+                            Parallelism.forEachChunk(count: outputs, minimumChunk: minimumChunk) { rows in
+                                cq_gguf_matmul_rows(typeID, base, rowBytes, mapSend?.pointer, xSend.pointer, inputs, columns,
+                                                    ySend.mutable, outputs, rows.lowerBound, rows.upperBound)
+                            }
+                            return
+                        }
+                        // x is quantised once here, before the rows are split over threads, so every
+                        // thread reads the same few hundred bytes of blocks.
+                        let xBytes = cq_q8_row_bytes(columns)
+                        withUnsafeTemporaryAllocation(byteCount: inputs * xBytes, alignment: 16) { xq in
+                            for n in 0 ..< inputs {
+                                cq_q8_quantize_row(xp + n * columns, columns, xq.baseAddress! + n * xBytes)
+                            }
+                            let xqSend = UncheckedSendablePointer(UnsafePointer(xq.baseAddress!.assumingMemoryBound(to: UInt8.self)))
+                            Parallelism.forEachChunk(count: outputs, minimumChunk: minimumChunk) { rows in
+                                cq_gguf_matmul_rows_q8(typeID, base, rowBytes, mapSend?.pointer, xqSend.pointer, inputs, columns,
+                                                       ySend.mutable, outputs, rows.lowerBound, rows.upperBound)
+                            }
                         }
                     }
                 }

@@ -6,7 +6,10 @@ import XCTest
 
 /// `GGUFBlockLinear` against `matmul` with its dequantised weight.
 final class GGUFBlockLinearTests: XCTestCase {
-    override func tearDown() { cq_force_portable(0) }
+    // The float decode kernels, whose results match matmul to float rounding; the integer ones
+    // (8-bit x) are checked against them in GGUFIntegerDotTests.
+    override func setUp() { GGUFBlockLinear.usesIntegerDotProducts = false }
+    override func tearDown() { cq_force_portable(0); cq_gguf_set_integer_decode(-1) }
 
     private func layer(_ type: GGUFTensorType, rows: Int, columns: Int, heads: Int? = nil, seed: UInt64 = 11) throws -> (GGUFBlockLinear, [Float]) {
         let blocks = GGUFBlockFixtures.quantize(GGUFBlockFixtures.gaussian(rows * columns, seed: seed, scale: 0.05), as: type)

@@ -66,6 +66,9 @@ final class GGUFBlockModelTests: XCTestCase {
         }
         // The embedding and norms are the float loader's, and block layers have no parameters.
         XCTAssertEqual(blocks.namedParameters.count, 2 * 2 + 1 + 1 + 1)
+        // The float decode kernels, whose logits match the float model's to float rounding.
+        GGUFBlockLinear.usesIntegerDotProducts = false
+        defer { cq_gguf_set_integer_decode(-1) }
         for portable in [true, false] {
             cq_force_portable(portable ? 1 : 0)
             defer { cq_force_portable(0) }
@@ -92,6 +95,10 @@ final class GGUFBlockModelTests: XCTestCase {
         // Any ids run the same forward on both paths. The prompt takes the prefill path (dequantised
         // tiles), each next token (with a KV cache) the block kernels.
         let prompt = [1, 4093, 198, 1780, 314, 260, 3575, 282, 4649, 47]
+        // The float decode kernels: the second token is a near tie (logits 28.3475 and 28.3438) that
+        // the integer kernels' 8-bit x can flip; GGUFIntegerDotTests compares those to this path.
+        GGUFBlockLinear.usesIntegerDotProducts = false
+        defer { cq_gguf_set_integer_decode(-1) }
         let (denseCache, blockCache) = (KVCache(configuration: dense.configuration, maximumLength: 64),
                                         KVCache(configuration: blocks.configuration, maximumLength: 64))
         var expected = try dense.logits(for: prompt, cache: denseCache)
