@@ -256,6 +256,21 @@ enum Experiments {
         }
     }
 
+    /// Writes the MiniCPM-1.2B-shaped model (deterministic weights) as a GGUF of `type` to
+    /// `$MINICPM_DATA/bench/minicpm-1.2b-shape.<type>.gguf`, for decode and prefill against
+    /// llama.cpp on the same file (`Benchmarks/llama_cpp/decode_speed.py`). It carries no tokenizer
+    /// (`tokenizer.ggml.model = none`): both sides are fed token ids.
+    static func saveGGUF(type: GGUFTensorType) throws {
+        let data = ProcessInfo.processInfo.environment["MINICPM_DATA"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".data")
+        let folder = data.appendingPathComponent("bench")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent("minicpm-1.2b-shape.\(type).gguf")
+        let model = BenchmarkModel.make(.miniCPM1_2B)
+        let t = try seconds { try model.saveGGUF(to: url, type: type) }
+        print("wrote \(url.path) in \(format(t, 1)) s")
+    }
+
     /// Decodes (or prefills) in a loop for `seconds` after building the model, for `perf record -p`.
     static func loop(_ kind: String, threads: Int, seconds budget: Double, promptTokens: Int) throws {
         Parallelism.threadCount = threads

