@@ -14,6 +14,12 @@ struct LinearWeightBytes: Codable {
     /// `GGUFBlockLinear` its blocks.
     var stored: Int
 
+    init(float32: Int, stored: Int) {
+        self.float32 = float32
+        self.stored = stored
+    }
+
+    /// The bytes of `model`'s linear weights as its layers hold them.
     init(of model: MiniCPM) {
         var float32 = 0, stored = 0
         var copy = model

@@ -11,6 +11,10 @@ enum Variant: Equatable, CustomStringConvertible {
     case roundToNearest(groupSize: Int)
     /// GPTQ int4 (`quantizeLinearLayersWithGPTQ(of:calibration:options:progress:)`).
     case gptq(groupSize: Int)
+    /// The paper's round-to-nearest (`GroupQuantizedWeight`: float scale, fractional zero, the
+    /// group's own min and max) simulated: each weight replaced by its reconstruction, kept float.
+    /// It shows what AutoGPTQ's integer zero and zero-including range cost.
+    case paper(groupSize: Int)
 
     var description: String {
         switch self {
@@ -18,6 +22,7 @@ enum Variant: Equatable, CustomStringConvertible {
         case .ggufBlocks: return "gguf"
         case let .roundToNearest(g): return "rtn\(g)"
         case let .gptq(g): return "gptq\(g)"
+        case let .paper(g): return "paper\(g)"
         }
     }
 
@@ -25,6 +30,7 @@ enum Variant: Equatable, CustomStringConvertible {
         if name == "float" { self = .float } else if name == "gguf" { self = .ggufBlocks }
         else if name.hasPrefix("rtn"), let g = Int(name.dropFirst(3)) { self = .roundToNearest(groupSize: g) }
         else if name.hasPrefix("gptq"), let g = Int(name.dropFirst(4)) { self = .gptq(groupSize: g) }
+        else if name.hasPrefix("paper"), let g = Int(name.dropFirst(5)) { self = .paper(groupSize: g) }
         else { return nil }
     }
 }

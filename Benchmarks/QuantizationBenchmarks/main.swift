@@ -8,7 +8,10 @@
 //       [--eval-windows 16] [--eval-length 512]
 //       (--calibration-text FILE [--calibration-from 0] | --calibration-tokens A.tokens,B.tokens)
 //       [--calibration-sequences 32] [--calibration-length 256]
-//       [--variants float,gguf,rtn128,rtn64,rtn32,gptq128,gptq64,gptq32] [--threads 1] [--json PATH]
+//       [--variants float,gguf,rtn128,rtn64,rtn32,gptq128,gptq64,gptq32,paper32] [--threads 1] [--json PATH]
+//
+// paperG (not run by default) is the paper's round-to-nearest with a float scale and fractional
+// zero (GroupQuantizedWeight), simulated in float, for comparison with AutoGPTQ's integer zero.
 //
 // With --eval-tokens the windows are the held-out documents of the suite's DocumentSplit (the
 // split training runs hold out), and --calibration-tokens draws from the training documents of the
@@ -88,7 +91,8 @@ while let arg = arguments.popFirst() {
                  [--calibration-sequences 32] [--calibration-length 256]
                  [--variants float,gguf,rtn128,rtn64,rtn32,gptq128,gptq64,gptq32] [--threads 1] [--json PATH]
           --eval-windows: windows in all for text, per token file for --eval-tokens
-          --variants: gguf (the GGUF file's blocks kept in place) only for a GGUF model
+          --variants: gguf (the GGUF file's blocks kept in place) only for a GGUF model; paperG: the
+                      paper's fractional-zero RTN simulated in float (bytes as if fp16 scale and zero)
         """)
         exit(0)
     default:
@@ -153,6 +157,7 @@ for variant in variants {
     progress("— \(variant)")
     var result = VariantResult(variant: "\(variant)")
     var model: MiniCPM?
+    var paperBytes: LinearWeightBytes?
     let start = clock.now
     do {
         switch variant {
@@ -177,6 +182,19 @@ for variant in variants {
                          "\(format(secondsSince(gptqStart), 0)) s in all")
             }
             result.layers = layers
+        case let .paper(g):
+            result.groupSize = g
+            var simulated = floatModel
+            var groups = 0
+            try simulated.mapLinearLayers { name, layer in
+                guard name != "lm_head", let dense = layer as? Linear else { return layer }
+                groups += dense.weight.count / g
+                return Linear(weight: try GroupQuantizedWeight(quantizing: dense.weight, groupSize: g, name: name + ".weight").dequantized())
+            }
+            model = simulated
+            // Held as float; the bytes are those of 4-bit codes with an fp16 scale and fp16 zero a group.
+            let weights = LinearWeightBytes(of: simulated).float32 / 4
+            paperBytes = LinearWeightBytes(float32: 4 * weights, stored: weights / 2 + 4 * groups)
         }
     } catch let error as QuantizationError {
         result.notApplicable = "\(error)"
@@ -184,7 +202,7 @@ for variant in variants {
     }
     if let model {
         result.quantizationSeconds = variant == .float ? nil : secondsSince(start)
-        result.linearBytes = LinearWeightBytes(of: model)
+        result.linearBytes = paperBytes ?? LinearWeightBytes(of: model)
         let evalStart = clock.now
         let (loss, bpb) = try evaluation.evaluate(model, label: "\(variant)")
         result.evaluationSeconds = secondsSince(evalStart)
