@@ -171,6 +171,13 @@ let package = Package(
             dependencies: ["MiniCPMModel", "TensorCore", "Optimizers", "CBLAS", "BenchmarkSupport"],
             path: "Benchmarks/TrainingBenchmarks"
         ),
+        // Held-out perplexity of float, round-to-nearest and GPTQ int4 models, with weight bytes and
+        // quantisation time (Docs/QuantizationQuality.md).
+        .executableTarget(
+            name: "QuantizationBenchmarks",
+            dependencies: ["Quantization", "MiniCPMModel", "Training", "Tokenizer", "TensorCore", "CBLAS", "BenchmarkSupport"],
+            path: "Benchmarks/QuantizationBenchmarks"
+        ),
         .executableTarget(
             name: "TokenizerBenchmarks",
             dependencies: ["Tokenizer", "BenchmarkSupport"],
