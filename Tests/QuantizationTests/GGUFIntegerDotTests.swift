@@ -204,6 +204,60 @@ final class GGUFIntegerDotTests: XCTestCase {
         }
     }
 
+    /// One activation row (decode) takes the AVX2 kernel's four-rows-per-pass path for Q4_0 and
+    /// Q4_1: row ranges whose start and length are not multiples of four (the last rows one at a
+    /// time), with and without a row map, give each row within 1e-5 of Σ|terms| of the Double
+    /// reference and within 2e-5 of it of the one-row kernel, and leave the other rows untouched.
+    func testFourRowPathMatchesTheOneRowKernelOnOddRanges() {
+        var generator = SeededGenerator(seed: 30)
+        let rows = 13
+        let map: [Int32] = [7, 12, 0, 5, 3, 11, 1, 9, 2, 10, 4, 8, 6]
+        for type in [GGUFTensorType.q4_0, .q4_1] {
+            for blocks in [1, 2, 3, 48] {
+                let columns = blocks * 32, rowBytes = blocks * type.bytesPerBlock
+                var w = (0 ..< rows * rowBytes).map { _ in UInt8.random(in: 0 ... 255, using: &generator) }
+                for b in 0 ..< rows * blocks {
+                    for scale in 0 ..< (type == .q4_1 ? 2 : 1) {
+                        let bits = HalfPrecision.float16Bits(Float.random(in: -0.1 ... 0.1, using: &generator))
+                        w[b * type.bytesPerBlock + 2 * scale] = UInt8(bits & 0xFF)
+                        w[b * type.bytesPerBlock + 2 * scale + 1] = UInt8(bits >> 8)
+                    }
+                }
+                var x = (0 ..< columns).map { _ in Float.random(in: -2 ... 2, using: &generator) }
+                x[0] = 2.5
+                let xq = quantize(x, portable: false)
+                for portable in [false, true] {
+                    cq_force_portable(portable ? 1 : 0)
+                    for (r0, r1) in [(0, 13), (1, 6), (3, 12), (5, 9), (2, 3), (0, 4), (4, 12), (6, 13)] {
+                        for useMap in [false, true] {
+                            var y = [Float](repeating: .nan, count: rows)
+                            w.withUnsafeBytes { wb in
+                                xq.withUnsafeBytes { xs in
+                                    map.withUnsafeBufferPointer { m in
+                                        cq_gguf_matmul_rows_q8(Int32(type.rawValue), wb.baseAddress, rowBytes, useMap ? m.baseAddress : nil,
+                                                               xs.baseAddress, 1, columns, &y, rows, r0, r1)
+                                    }
+                                }
+                            }
+                            for r in 0 ..< rows {
+                                let label = "\(type) \(blocks) blocks rows \(r0)..<\(r1) map \(useMap) portable \(portable) r \(r)"
+                                guard (r0 ..< r1).contains(r) else { XCTAssertTrue(y[r].isNaN, label); continue }
+                                let source = useMap ? Int(map[r]) : r
+                                let row = Array(w[source * rowBytes ..< (source + 1) * rowBytes])
+                                let (exact, magnitude) = referenceDot(type, row, xq, blocks: blocks)
+                                let one = row.withUnsafeBytes { wb in
+                                    xq.withUnsafeBytes { cq_gguf_dot_q8(Int32(type.rawValue), wb.baseAddress, $0.baseAddress, columns) }
+                                }
+                                XCTAssertEqual(Double(y[r]), exact, accuracy: 1e-5 * magnitude + 1e-9, label)
+                                XCTAssertEqual(Double(y[r]), Double(one), accuracy: 2e-5 * magnitude + 1e-9, label)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Q4_0 and Q4_1 take the integer path by default, Q8_0 keeps the float kernel.
     func testIntegerPathTypes() {
         XCTAssertEqual(GGUFBlockLinear.integerDotProductTypes, [.q4_0, .q4_1])

@@ -36,6 +36,9 @@ float cq_gguf_dot_q8_portable(int type, const void *row, const void *xq, size_t 
 /// y[n·y_stride + r] = row(r) · xq(n) for r in [r0, r1) and n in [0, inputs), as cq_gguf_matmul_rows
 /// but over activation rows already quantised: xq holds `inputs` rows of cq_q8_row_bytes(columns)
 /// bytes each, quantised once by the caller before it splits the rows over threads.
+/// With one input row (decode), the AVX2 kernel takes Q4_0 and Q4_1 rows four at a time (the same
+/// integer block sums; float summation in another order than cq_gguf_dot_q8's, so results differ
+/// from it by rounding only).
 void cq_gguf_matmul_rows_q8(int type, const void *weights, size_t row_stride, const int32_t *row_map,
                             const void *xq, size_t inputs, size_t columns,
                             float *y, size_t y_stride, size_t r0, size_t r1);
