@@ -114,6 +114,8 @@ final class QuantizeCommandTests: XCTestCase {
         let base = ["quantize", "--model", tiny.directory.path, "--calibration", tiny.calibration.path]
         let cases: [([String], String)] = [
             (base + ["--group-size", "48", "--out", root.appendingPathComponent("a").path], "--group-size"),
+            // The tiny model's 64-wide layers cannot be cut into groups of 128.
+            (base + ["--group-size", "128", "--out", root.appendingPathComponent("a").path], "--group-size 128 does not divide"),
             (base + ["--bits", "3", "--out", root.appendingPathComponent("a").path], "--bits 3"),
             (base + ["--calibration-samples", "0", "--out", root.appendingPathComponent("a").path], "--calibration-samples"),
             (base + ["--calibration-tokens", "-1", "--out", root.appendingPathComponent("a").path], "--calibration-tokens"),
