@@ -148,13 +148,13 @@ struct QuantizeCommand: ParsableCommand {
             let languageModel = try LanguageModel(contentsOf: modelURL)
             network = languageModel.model
             guard let text = String(data: try Data(contentsOf: URL(fileURLWithPath: calibration)), encoding: .utf8) else {
-                throw ValidationError("--calibration \(calibration) is not UTF-8 text.")
+                throw QuantizeOptionError("--calibration \(calibration) is not UTF-8 text.")
             }
             let tokens = try languageModel.tokenizer.encode(text)
             let windows = CalibrationWindows(tokens: tokens, count: calibrationSamples,
                                              length: min(calibrationTokens, network.maximumContextLength))
             guard !windows.sequences.isEmpty else {
-                throw ValidationError("--calibration \(calibration) holds no tokens to calibrate on.")
+                throw QuantizeOptionError("--calibration \(calibration) holds no tokens to calibrate on.")
             }
             calibrationSequences = windows.sequences
             print("calibration: \(windows.sequences.count) windows × \(windows.length) tokens of \(windows.availableTokens) in \(calibration)")
@@ -204,7 +204,7 @@ struct QuantizeCommand: ParsableCommand {
         }.filter { $0.name.hasPrefix("model.layers.") }
         guard let bad = layers.first(where: { $0.inputs % groupSize != 0 }) else { return }
         let fitting = [32, 64, 128].filter { size in layers.allSatisfy { $0.inputs % size == 0 } }
-        throw ValidationError("--group-size \(groupSize) does not divide the \(bad.inputs) inputs of \(bad.name)"
+        throw QuantizeOptionError("--group-size \(groupSize) does not divide the \(bad.inputs) inputs of \(bad.name)"
             + (fitting.isEmpty ? "; no group size of 32, 64 or 128 does." : "; use \(fitting.map(String.init).joined(separator: " or ")).")
         )
     }
