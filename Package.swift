@@ -117,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QuantizationTests",
-            dependencies: ["Quantization", "CQuantKernels", "MiniCPMModel", "TensorCore", "TestSupport"],
+            dependencies: ["Quantization", "CQuantKernels", "MiniCPMModel", "TensorCore", "TestSupport", "Tokenizer"],
             exclude: ["Reference"],
             resources: [.copy("Fixtures")]
         ),

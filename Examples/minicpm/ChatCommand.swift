@@ -37,7 +37,7 @@ struct ChatCommand: ParsableCommand, SamplingDefaults {
     static let defaultSampling = GenerateParameters(temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05,
                                                     repetitionPenalty: 1, repetitionContextSize: 64, seed: 0)
 
-    @Option(help: "A GGUF file, or a Hugging Face checkpoint directory with tokenizer.model.")
+    @Option(help: "A GGUF file, or a Hugging Face checkpoint directory with tokenizer.model or tokenizer.gguf (float, or int4 AutoGPTQ tensors with quantize_config.json).")
     var model: String
 
     @Option(help: "Answer this one message and exit (otherwise read messages from standard input).")

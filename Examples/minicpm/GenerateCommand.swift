@@ -34,7 +34,7 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
         }
     }
 
-    @Option(help: "A Hugging Face checkpoint directory (config.json + safetensors) or a GGUF file.")
+    @Option(help: "A Hugging Face checkpoint directory (config.json + safetensors, or int4 AutoGPTQ tensors with quantize_config.json) or a GGUF file.")
     var model: String
 
     @Option(name: .customLong("prompt-ids"), help: "Comma-separated prompt token ids, e.g. 1,5,9.")
@@ -71,9 +71,11 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
         }
         guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be >= 0, not \(maxTokens).") }
         // A GGUF file (recognised by its magic) brings a tokenizer; so does a checkpoint directory
-        // with a tokenizer.model (what `minicpm train`, `sft` and `dpo` write).
+        // with a tokenizer.model (what `minicpm train`, `sft` and `dpo` write) or a tokenizer.gguf
+        // (what `minicpm quantize` writes for a GGUF source).
         let bringsTokenizer = (try? ModelFormat.detect(at: modelURL)) == .gguf
             || FileManager.default.fileExists(atPath: modelURL.appendingPathComponent("tokenizer.model").path)
+            || FileManager.default.fileExists(atPath: modelURL.appendingPathComponent(LanguageModel.tokenizerGGUFFileName).path)
         if prompt != nil && tokenizer == nil && !bringsTokenizer {
             throw ValidationError("--prompt needs --tokenizer (a GGUF model, or a checkpoint directory with tokenizer.model, brings its own).")
         }

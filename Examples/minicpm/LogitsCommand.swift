@@ -10,7 +10,7 @@ struct LogitsCommand: ParsableCommand {
         abstract: "Write the logits [T, vocab] of one full-sequence forward pass to a safetensors file."
     )
 
-    @Option(help: "A Hugging Face checkpoint directory (config.json + safetensors) or a GGUF file.")
+    @Option(help: "A Hugging Face checkpoint directory (config.json + safetensors, or int4 AutoGPTQ tensors with quantize_config.json) or a GGUF file.")
     var model: String
 
     @Option(help: "Comma-separated input token ids, e.g. 1,5,9.")

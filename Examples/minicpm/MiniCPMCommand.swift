@@ -7,7 +7,7 @@ struct MiniCPMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "minicpm",
         abstract: "Run MiniCPM models on the CPU.",
-        subcommands: [ChatCommand.self, GenerateCommand.self, LogitsCommand.self, ScheduleCommand.self, TokenizeCommand.self,
+        subcommands: [ChatCommand.self, GenerateCommand.self, LogitsCommand.self, QuantizeCommand.self, ScheduleCommand.self, TokenizeCommand.self,
                       PrepareCorpusCommand.self, PrepareInstructionsCommand.self, TrainCommand.self, SFTCommand.self, DPOCommand.self]
     )
 

@@ -7,20 +7,32 @@ public struct QuantizeConfig: Codable, Sendable, Equatable {
     public var bits: Int
     /// Inputs per group (`group_size`).
     public var groupSize: Int
-    /// Act-order (`desc_act`); always `false` here, so `g_idx` is `i / group_size`.
+    /// Act-order (`desc_act`); `true` only with ``staticGroups``, so `g_idx` is always `i / group_size`.
     public var descAct: Bool
     /// Symmetric quantisation (`sym`); `false` here: the zero point is per group.
     public var sym: Bool
     /// `checkpoint_format`: "gptq" (v1, zeros stored minus one).
     public var checkpointFormat: String
+    /// `static_groups`: every group's scale and zero point were fitted before any GPTQ update, so
+    /// even with act-order `g_idx` is `i / group_size` (AutoGPTQ's key; absent means `false`).
+    public var staticGroups: Bool?
+    /// `damp_percent`: the damping fraction GPTQ was asked for (absent for round-to-nearest).
+    public var dampPercent: Double?
+    /// `method`: how the weights were rounded, `"gptq"` or `"rtn"` (round-to-nearest). This
+    /// suite's own key, which other loaders ignore; absent in checkpoints written before it.
+    public var method: String?
 
     /// The settings of this module's int4 round-to-nearest checkpoints.
-    public init(bits: Int = 4, groupSize: Int = 128, descAct: Bool = false, sym: Bool = false, checkpointFormat: String = "gptq") {
+    public init(bits: Int = 4, groupSize: Int = 128, descAct: Bool = false, sym: Bool = false, checkpointFormat: String = "gptq",
+                staticGroups: Bool? = nil, dampPercent: Double? = nil, method: String? = nil) {
         self.bits = bits
         self.groupSize = groupSize
         self.descAct = descAct
         self.sym = sym
         self.checkpointFormat = checkpointFormat
+        self.staticGroups = staticGroups
+        self.dampPercent = dampPercent
+        self.method = method
     }
 
     enum CodingKeys: String, CodingKey {
@@ -29,18 +41,24 @@ public struct QuantizeConfig: Codable, Sendable, Equatable {
         case descAct = "desc_act"
         case sym
         case checkpointFormat = "checkpoint_format"
+        case staticGroups = "static_groups"
+        case dampPercent = "damp_percent"
+        case method
     }
 
-    /// Reads and checks a config this module can load: 4 bits, no act-order, asymmetric, v1 "gptq".
+    /// Reads and checks a config this module can load: 4 bits, asymmetric, v1 "gptq", and act-order
+    /// (`desc_act`) only together with `static_groups` (otherwise `g_idx` is permuted, a layout
+    /// ``PackedInt4Weight`` does not read).
     /// - Throws: ``QuantizationError/malformedCheckpoint(path:reason:)``.
     public init(contentsOf url: URL) throws {
         let config: QuantizeConfig
         do { config = try JSONDecoder().decode(QuantizeConfig.self, from: Data(contentsOf: url)) } catch {
             throw QuantizationError.malformedCheckpoint(path: url.path, reason: "unreadable quantize_config.json: \(error)")
         }
-        guard config.bits == 4, !config.descAct, !config.sym, config.checkpointFormat == "gptq" else {
+        guard config.bits == 4, !config.descAct || config.staticGroups == true, !config.sym, config.checkpointFormat == "gptq" else {
             throw QuantizationError.malformedCheckpoint(
-                path: url.path, reason: "only bits 4, desc_act false, sym false, checkpoint_format \"gptq\" are supported")
+                path: url.path, reason: "only bits 4, desc_act false (or true with static_groups true), sym false, "
+                    + "checkpoint_format \"gptq\" are supported")
         }
         self = config
     }

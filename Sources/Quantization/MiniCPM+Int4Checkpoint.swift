@@ -8,11 +8,19 @@ extension MiniCPM {
     /// `.qzeros`, `.scales` and `.g_idx` for every ``Int4Linear`` and F32 tensors for everything
     /// else (embedding, norms, a float `lm_head`), `quantize_config.json` and `config.json`.
     ///
-    /// All three files are written to temporary files first and renamed into place together, so a
+    /// All files are written to temporary files first and renamed into place together, so a
     /// failed save leaves an earlier checkpoint in `directory` untouched.
+    /// - Parameters:
+    ///   - quantizeConfig: what `quantize_config.json` records (act-order, damping, method); by
+    ///     default round-to-nearest's settings with the layers' group size.
+    ///   - bundledFiles: further files by name written with the others, e.g. the tokenizer
+    ///     (`tokenizer.model`, `tokenizer_config.json`) that `LanguageModel(directory:)` reads.
     /// - Throws: ``QuantizationError/invalidSetting(name:reason:)`` when the int4 layers do not all
-    ///   share one group size or there are none; file-system and safetensors errors.
-    public func saveInt4Checkpoint(to directory: URL) throws {
+    ///   share one group size, there are none, `quantizeConfig` names another group size or a
+    ///   bundled file's name is one of the checkpoint's own or contains a `/`; file-system and
+    ///   safetensors errors.
+    public func saveInt4Checkpoint(to directory: URL, quantizeConfig: QuantizeConfig? = nil,
+                                   bundledFiles: [String: Data] = [:]) throws {
         var writer = SafetensorsWriter()
         var groupSizes = Set<Int>()
         for (name, layer) in linearLayers {
@@ -25,15 +33,27 @@ extension MiniCPM {
             throw QuantizationError.invalidSetting(
                 name: "groupSize", reason: "an int4 checkpoint needs int4 layers of one group size, found \(groupSizes.sorted())")
         }
+        let config = quantizeConfig ?? QuantizeConfig(groupSize: groupSize)
+        guard config.groupSize == groupSize else {
+            throw QuantizationError.invalidSetting(
+                name: "groupSize", reason: "quantize_config.json would say \(config.groupSize), the int4 layers have \(groupSize)")
+        }
         for (name, tensor) in namedParameters { try writer.add(tensor, named: name) }
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let files: [(String, (AtomicFileWriter) throws -> Void)] = [
+        var files: [(String, (AtomicFileWriter) throws -> Void)] = [
             ("model.safetensors", { try writer.write(into: $0) }),
-            ("quantize_config.json", { try $0.write(try encoder.encode(QuantizeConfig(groupSize: groupSize))) }),
+            ("quantize_config.json", { try $0.write(try encoder.encode(config)) }),
             ("config.json", { try $0.write(try encoder.encode(self.configuration)) }),
         ]
+        let ownNames = Set(files.map(\.0))
+        for (name, data) in bundledFiles.sorted(by: { $0.key < $1.key }) {
+            guard !ownNames.contains(name), !name.isEmpty, !name.contains("/") else {
+                throw QuantizationError.invalidSetting(name: "bundledFiles", reason: "cannot bundle a file named \"\(name)\"")
+            }
+            files.append((name, { try $0.write(data) }))
+        }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var staged: [AtomicFileWriter] = []
         for (name, body) in files {

@@ -73,22 +73,53 @@ public struct LanguageModel: Sendable {
                       name: file.string(forKey: "general.name") ?? url.deletingPathExtension().lastPathComponent)
     }
 
-    /// Loads a Hugging Face checkpoint directory: `config.json` and safetensors weights, the
-    /// SentencePiece `tokenizer.model`, and the `chat_template` of `tokenizer_config.json` when it is
-    /// one this suite recognises.
+    /// Loads a Hugging Face checkpoint directory: `config.json` and safetensors weights, its
+    /// tokenizer and the `chat_template` of `tokenizer_config.json` when it is one this suite
+    /// recognises.
     ///
-    /// - Throws: ``LanguageModelError/missingFile(path:)`` for a missing `tokenizer.model`, and the
-    ///   checkpoint's and tokenizer's own errors.
+    /// The tokenizer is the SentencePiece `tokenizer.model`, or else ``tokenizerGGUFFileName``: a
+    /// GGUF file holding only a tokenizer's `tokenizer.ggml.*` metadata (and its chat template), which
+    /// `minicpm quantize` writes beside weights converted from a GGUF file whose byte-level BPE
+    /// vocabulary has no SentencePiece form.
+    ///
+    /// - Throws: ``LanguageModelError/missingFile(path:)`` when neither tokenizer file is there, and
+    ///   the checkpoint's and tokenizer's own errors.
     public init(directory: URL) throws(LanguageModelError) {
+        try self.init(directory: directory, buildingModel: { try MiniCPM(directory: $0) })
+    }
+
+    /// The file name of a tokenizer stored as a tensorless GGUF file in a checkpoint directory (see
+    /// ``init(directory:)``).
+    public static let tokenizerGGUFFileName = "tokenizer.gguf"
+
+    /// Loads a checkpoint directory's tokenizer and chat template as ``init(directory:)`` does, with
+    /// the network built by `buildingModel` from the directory: the seam through which a module above
+    /// this one (Quantization) loads weights stored in another layout, e.g. int4 AutoGPTQ tensors.
+    ///
+    /// - Throws: ``LanguageModelError``; a builder's `CheckpointError` as
+    ///   ``LanguageModelError/checkpoint(_:)``, any other of its errors as
+    ///   ``LanguageModelError/modelBuilding(path:reason:)``.
+    public init(directory: URL, buildingModel: (URL) throws -> MiniCPM) throws(LanguageModelError) {
         let model: MiniCPM
-        do { model = try MiniCPM(directory: directory) } catch { throw .checkpoint(error) }
+        do { model = try buildingModel(directory) } catch let error as CheckpointError { throw .checkpoint(error) } catch {
+            throw .modelBuilding(path: directory.path, reason: "\(error)")
+        }
         let tokenizerURL = directory.appendingPathComponent("tokenizer.model")
-        guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
+        let ggufURL = directory.appendingPathComponent(Self.tokenizerGGUFFileName)
+        let tokenizer: any TextTokenizer
+        var template: (any ChatTemplate)?
+        if FileManager.default.fileExists(atPath: tokenizerURL.path) {
+            do { tokenizer = try SentencePieceTokenizer(contentsOf: tokenizerURL) } catch { throw .tokenizer(error) }
+        } else if FileManager.default.fileExists(atPath: ggufURL.path) {
+            let file: GGUFFile
+            do { file = try GGUFFile(contentsOf: ggufURL) } catch { throw .gguf(error) }
+            tokenizer = try file.makeTokenizer()
+            template = file.string(forKey: "tokenizer.chat_template").flatMap {
+                ChatTemplates.recognizing($0, addsBOS: file.bool(forKey: "tokenizer.ggml.add_bos_token"))
+            }
+        } else {
             throw .missingFile(path: tokenizerURL.path)
         }
-        let tokenizer: SentencePieceTokenizer
-        do { tokenizer = try SentencePieceTokenizer(contentsOf: tokenizerURL) } catch { throw .tokenizer(error) }
-        var template: (any ChatTemplate)?
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         if let data = try? Data(contentsOf: configURL),
            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],

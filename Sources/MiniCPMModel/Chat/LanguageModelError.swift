@@ -32,7 +32,8 @@ public enum LanguageModelError: Error, Sendable, Equatable, CustomStringConverti
     case tokenizerInFile(path: String, error: TokenizerError)
     /// A maximum context length (e.g. ``ChatSession``'s `maximumContextLength`) that is not positive.
     case invalidContextLength(Int)
-    /// A model builder given to ``LanguageModel/init(ggufFile:buildingModel:)`` failed on the file
+    /// A model builder given to ``LanguageModel/init(ggufFile:buildingModel:)`` or
+    /// ``LanguageModel/init(directory:buildingModel:)`` failed on the file or directory
     /// at `path` for `reason`.
     case modelBuilding(path: String, reason: String)
 

@@ -1,0 +1,32 @@
+import Foundation
+import MiniCPMModel
+import TensorCore
+
+/// The files that carry a model's tokenizer and chat template into a checkpoint directory written
+/// by `minicpm quantize`, so that `generate` and `chat` can run the directory on its own.
+///
+/// From a checkpoint directory they are its own `tokenizer.model` (or `tokenizer.gguf`) and
+/// `tokenizer_config.json`, copied. From a GGUF file they are `tokenizer.gguf`: a GGUF file without
+/// tensors holding the source's `tokenizer.*` metadata (vocabulary, merges or scores, special ids,
+/// chat template) and `general.name`. That is the one form that carries both of the suite's
+/// tokenizer kinds (SentencePiece and byte-level BPE) unchanged; `LanguageModel(directory:)` reads
+/// it when there is no `tokenizer.model`. Hugging Face tools do not read it.
+enum TokenizerBundle {
+    /// The files by name for the model at `url`; empty when a directory has no tokenizer.
+    static func files(for url: URL) throws -> [String: Data] {
+        if try ModelFormat.detect(at: url) == .gguf {
+            let source = try GGUFFile(contentsOf: url)
+            var writer = GGUFWriter()
+            for key in source.metadataKeys where key.hasPrefix("tokenizer.") || key == "general.name" {
+                if let value = source.metadata[key] { try writer.setValue(value, forKey: key) }
+            }
+            return [LanguageModel.tokenizerGGUFFileName: Data(writer.serializedBytes())]
+        }
+        var files: [String: Data] = [:]
+        for name in ["tokenizer.model", LanguageModel.tokenizerGGUFFileName, "tokenizer_config.json"] {
+            let file = url.appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: file.path) { files[name] = try Data(contentsOf: file) }
+        }
+        return files
+    }
+}
