@@ -168,7 +168,9 @@ struct QuantizeCommand: ParsableCommand {
         switch (format, method) {
         case (.gguf, _):
             let type = (ggufType ?? (bits == 8 ? .q8_0 : .q4_0)).tensorType
-            try network.saveGGUF(to: outURL, type: type)
+            let tokenizer = try TokenizerBundle.ggufMetadata(for: modelURL)
+            if tokenizer.isEmpty { print("note: \(model) has no GGUF tokenizer to copy; the file says tokenizer.ggml.model = none") }
+            try network.saveGGUF(to: outURL, type: type, tokenizer: tokenizer)
         case (.gptq, .rtn):
             network = try quantizeLinearLayers(of: network, groupSize: groupSize)
             print(String(format: "rounded to nearest in %.1f s", seconds(ContinuousClock.now - loaded)))

@@ -29,4 +29,18 @@ enum TokenizerBundle {
         }
         return files
     }
+
+    /// The `tokenizer.*` metadata a GGUF file written from the model at `url` carries: a GGUF
+    /// source's own, or that of a directory's `tokenizer.gguf`; empty otherwise (a SentencePiece
+    /// `tokenizer.model` is not converted, and the file then says `tokenizer.ggml.model = none`).
+    static func ggufMetadata(for url: URL) throws -> [(key: String, value: GGUFValue)] {
+        let source: URL
+        if try ModelFormat.detect(at: url) == .gguf {
+            source = url
+        } else {
+            source = url.appendingPathComponent(LanguageModel.tokenizerGGUFFileName)
+            guard FileManager.default.fileExists(atPath: source.path) else { return [] }
+        }
+        return try GGUFFile(contentsOf: source).metadata(withPrefix: "tokenizer.")
+    }
 }

@@ -106,6 +106,24 @@ final class QuantizeCommandTests: XCTestCase {
         }
     }
 
+    /// `--format gguf` writes llama.cpp's blocks (rounded to nearest, as `saveGGUF` does), which
+    /// `logits` then runs in place: the same logits as the in-process model saved the same way.
+    func testGGUFOutputRunsAsTheInProcessSave() throws {
+        let tiny = try tinyModel()
+        for type in ["q4_0", "q8_0"] {
+            let out = try temporaryDirectory().appendingPathComponent("model.\(type).gguf")
+            let run = try CommandLineTool.run(["quantize", "--model", tiny.directory.path, "--format", "gguf",
+                                               "--gguf-type", type, "--bits", type == "q8_0" ? "8" : "4", "--out", out.path])
+            XCTAssertEqual(run.status, 0, run.output)
+            let file = try GGUFFile(contentsOf: out)
+            XCTAssertEqual(try file.info(named: "blk.0.attn_q.weight").type, type == "q4_0" ? .q4_0 : .q8_0)
+            let expectedURL = try temporaryDirectory().appendingPathComponent("expected.gguf")
+            try tiny.model.saveGGUF(to: expectedURL, type: type == "q4_0" ? .q4_0 : .q8_0)
+            let expected = try MiniCPM(keepingQuantizedBlocksOfGGUFAt: expectedURL)
+            assertClose(try cliLogits(out), try expected.logits(for: probe).scalars)
+        }
+    }
+
     func testBadOptionsAreRejectedByName() throws {
         let tiny = try tinyModel()
         let root = try temporaryDirectory()
