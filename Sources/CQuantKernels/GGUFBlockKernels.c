@@ -10,6 +10,7 @@
 
 #include "GGUFBlockKernels.h"
 #include "CPUFeatures.h"
+#include "HalfFloat.h"
 #include "GGUFKQuantKernels.h"
 
 #include <string.h>
@@ -18,33 +19,6 @@
 #include <immintrin.h>
 #define CQ_HAVE_X86 1
 #endif
-
-static inline uint16_t load_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-
-// binary16 → binary32, exactly (subnormals, infinities and NaN included).
-static inline float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exponent = (h >> 10) & 0x1F;
-    uint32_t mantissa = h & 0x3FF;
-    uint32_t bits;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            bits = sign;
-        } else {
-            // Subnormal: normalise the mantissa.
-            int e = -1;
-            do { e++; mantissa <<= 1; } while ((mantissa & 0x400) == 0);
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mantissa & 0x3FF) << 13);
-        }
-    } else if (exponent == 31) {
-        bits = sign | 0x7F800000u | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
 
 int cq_gguf_supports(int type) {
     return type == CQ_GGUF_Q4_0 || type == CQ_GGUF_Q4_1 || type == CQ_GGUF_Q8_0;
@@ -58,7 +32,7 @@ static float dot_q8_0_portable(const uint8_t *b, const float *x, size_t blocks) 
         const int8_t *q = (const int8_t *)(b + 2);
         float s = 0;
         for (int j = 0; j < 32; j++) s += (float)q[j] * x[j];
-        sum += half_to_float(load_u16(b)) * s;
+        sum += cq_half_to_float(cq_load_u16(b)) * s;
     }
     return sum;
 }
@@ -72,7 +46,7 @@ static float dot_q4_0_portable(const uint8_t *b, const float *x, size_t blocks) 
             s += (float)((int)(qs[j] & 0x0F) - 8) * x[j];
             s += (float)((int)(qs[j] >> 4) - 8) * x[j + 16];
         }
-        sum += half_to_float(load_u16(b)) * s;
+        sum += cq_half_to_float(cq_load_u16(b)) * s;
     }
     return sum;
 }
@@ -87,7 +61,7 @@ static float dot_q4_1_portable(const uint8_t *b, const float *x, size_t blocks) 
             s += (float)(qs[j] >> 4) * x[j + 16];
             sx += x[j] + x[j + 16];
         }
-        sum += half_to_float(load_u16(b)) * s + half_to_float(load_u16(b + 2)) * sx;
+        sum += cq_half_to_float(cq_load_u16(b)) * s + cq_half_to_float(cq_load_u16(b + 2)) * sx;
     }
     return sum;
 }
@@ -106,17 +80,10 @@ float cq_gguf_dot_portable(int type, const void *row, const float *x, size_t col
 // MARK: AVX2 + FMA + F16C
 
 #ifdef CQ_HAVE_X86
-#define CQ_AVX2 __attribute__((target("avx2,fma,f16c")))
-
-CQ_AVX2 static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
+#include "AVX2Sum.h"
 
 CQ_AVX2 static inline __m256 scale_of(const uint8_t *p) {
-    return _mm256_set1_ps(_cvtsh_ss(load_u16(p)));
+    return _mm256_set1_ps(_cvtsh_ss(cq_load_u16(p)));
 }
 
 // Eight signed bytes (i8_to_ps) or the low eight unsigned bytes of a vector (u8_to_ps) as floats.
@@ -183,7 +150,7 @@ CQ_AVX2 static inline __m256 q4_1_block(const uint8_t *b, const float *x, __m256
             acc1 = block(b + (bytes), x + 32, acc1);                                       \
         }                                                                                  \
         if (i < blocks) acc0 = block(b, x, acc0);                                          \
-        return hsum(_mm256_add_ps(acc0, acc1));                                            \
+        return cq_hsum(_mm256_add_ps(acc0, acc1));                                            \
     }
 
 CQ_DOT_AVX2(dot_q8_0_avx2, q8_0_block, 34)

@@ -22,6 +22,7 @@
 #include "GGUFIntegerDotKernels.h"
 #include "GGUFBlockKernels.h"
 #include "CPUFeatures.h"
+#include "HalfFloat.h"
 
 #include <float.h>
 #include <math.h>
@@ -32,33 +33,6 @@
 #include <immintrin.h>
 #define CQ_HAVE_X86 1
 #endif
-
-static inline uint16_t load_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-
-// binary16 → binary32, exactly. A private copy of GGUFBlockKernels.c's converter, so that the two
-// kernel files stay independent of each other's internals.
-static inline float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exponent = (h >> 10) & 0x1F;
-    uint32_t mantissa = h & 0x3FF;
-    uint32_t bits;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            bits = sign;
-        } else {
-            int e = -1;
-            do { e++; mantissa <<= 1; } while ((mantissa & 0x400) == 0);
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mantissa & 0x3FF) << 13);
-        }
-    } else if (exponent == 31) {
-        bits = sign | 0x7F800000u | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
 
 // The fields of one activation block.
 static inline float xblock_d(const uint8_t *xb) { float v; memcpy(&v, xb, 4); return v; }
@@ -119,7 +93,7 @@ static float dot_q8_0_q8_portable(const uint8_t *b, const uint8_t *xb, size_t bl
         const int8_t *w = (const int8_t *)(b + 2), *q = xblock_q(xb);
         int32_t s = 0;
         for (int j = 0; j < 32; j++) s += (int32_t)w[j] * q[j];
-        sum += half_to_float(load_u16(b)) * xblock_d(xb) * (float)s;
+        sum += cq_half_to_float(cq_load_u16(b)) * xblock_d(xb) * (float)s;
     }
     return sum;
 }
@@ -134,7 +108,7 @@ static float dot_q4_0_q8_portable(const uint8_t *b, const uint8_t *xb, size_t bl
             s += ((int32_t)(qs[j] & 0x0F) - 8) * q[j];
             s += ((int32_t)(qs[j] >> 4) - 8) * q[j + 16];
         }
-        sum += half_to_float(load_u16(b)) * xblock_d(xb) * (float)s;
+        sum += cq_half_to_float(cq_load_u16(b)) * xblock_d(xb) * (float)s;
     }
     return sum;
 }
@@ -149,7 +123,7 @@ static float dot_q4_1_q8_portable(const uint8_t *b, const uint8_t *xb, size_t bl
             s += (int32_t)(qs[j] & 0x0F) * q[j];
             s += (int32_t)(qs[j] >> 4) * q[j + 16];
         }
-        sum += half_to_float(load_u16(b)) * xblock_d(xb) * (float)s + half_to_float(load_u16(b + 2)) * xblock_s(xb);
+        sum += cq_half_to_float(cq_load_u16(b)) * xblock_d(xb) * (float)s + cq_half_to_float(cq_load_u16(b + 2)) * xblock_s(xb);
     }
     return sum;
 }
@@ -168,14 +142,7 @@ float cq_gguf_dot_q8_portable(int type, const void *row, const void *xq, size_t 
 // MARK: AVX2 + FMA + F16C
 
 #ifdef CQ_HAVE_X86
-#define CQ_AVX2 __attribute__((target("avx2,fma,f16c")))
-
-CQ_AVX2 static inline float hsum_ps(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
+#include "AVX2Sum.h"
 
 CQ_AVX2 static void quantize_row_avx2(const float *x, size_t columns, void *out) {
     uint8_t *xb = (uint8_t *)out;
@@ -252,20 +219,20 @@ CQ_AVX2 static inline __m256 scaled(__m128 scales, __m256i sums, __m256 acc) {
 
 CQ_AVX2 static inline __m256 q8_0_block(const uint8_t *b, const uint8_t *xb, __m256 acc, __m128 *extra) {
     (void)extra;
-    __m128 scales = _mm_mul_ss(_mm_cvtph_ps(_mm_cvtsi32_si128(load_u16(b))), _mm_load_ss((const float *)xb));
+    __m128 scales = _mm_mul_ss(_mm_cvtph_ps(_mm_cvtsi32_si128(cq_load_u16(b))), _mm_load_ss((const float *)xb));
     return scaled(scales, dot_i8_i8(_mm256_loadu_si256((const __m256i *)(b + 2)), load_xq(xb)), acc);
 }
 
 // Q4_0 as unsigned nibbles q (no sign trick needed): Σ (q − 8)·q_x·d_w·d_x = d_w·d_x·Σ q·q_x − 8·d_w·s_x,
 // the second term gathered in extra's lane 1 and scaled by −8 at the end.
 CQ_AVX2 static inline __m256 q4_0_block(const uint8_t *b, const uint8_t *xb, __m256 acc, __m128 *extra) {
-    __m128 scales = block_scales(load_u16(b) * 0x10001u, xb);
+    __m128 scales = block_scales(cq_load_u16(b) * 0x10001u, xb);
     *extra = _mm_add_ps(*extra, scales);
     return scaled(scales, dot_u8_i8(nibbles32(b + 2), load_xq(xb)), acc);
 }
 
 CQ_AVX2 static inline __m256 q4_1_block(const uint8_t *b, const uint8_t *xb, __m256 acc, __m128 *extra) {
-    __m128 scales = block_scales(load_u16(b) | (uint32_t)load_u16(b + 2) << 16, xb);
+    __m128 scales = block_scales(cq_load_u16(b) | (uint32_t)cq_load_u16(b + 2) << 16, xb);
     *extra = _mm_add_ps(*extra, scales);
     return scaled(scales, dot_u8_i8(nibbles32(b + 4), load_xq(xb)), acc);
 }
@@ -289,7 +256,7 @@ CQ_AVX2 static inline __m256 q4_1_block(const uint8_t *b, const uint8_t *xb, __m
             acc0 = block(b, xb, acc0, &extra0);                                                \
         __m128 extra = _mm_add_ps(extra0, extra1);                                             \
         __m256 acc = _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3));      \
-        return hsum_ps(acc) + (offset) * _mm_cvtss_f32(_mm_movehdup_ps(extra));                \
+        return cq_hsum(acc) + (offset) * _mm_cvtss_f32(_mm_movehdup_ps(extra));                \
     }
 
 CQ_DOT_Q8_AVX2(dot_q8_0_q8_avx2, q8_0_block, 34, 0.0f)

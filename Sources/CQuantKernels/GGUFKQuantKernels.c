@@ -125,14 +125,7 @@ static void sums_of_32_portable(const float *x, size_t columns, float *sums) {
 // MARK: AVX2 + FMA + F16C
 
 #ifdef CQ_HAVE_X86
-#define CQ_AVX2 __attribute__((target("avx2,fma,f16c")))
-
-CQ_AVX2 static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
+#include "AVX2Sum.h"
 
 // The low eight unsigned (u8) or signed (i8) bytes of a vector as floats.
 CQ_AVX2 static inline __m256 u8_to_ps(__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v)); }
@@ -187,7 +180,7 @@ CQ_AVX2 static float dot_q4_K_avx2(const uint8_t *b, const float *x, const float
             acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d[2 * c + 1]), dot32_u8(hi0, hi1, x + 64 * c + 32), acc1);
         }
     }
-    return hsum(_mm256_add_ps(acc0, acc1)) - hsum(accm);
+    return cq_hsum(_mm256_add_ps(acc0, acc1)) - cq_hsum(accm);
 }
 
 CQ_AVX2 static float dot_q6_K_avx2(const uint8_t *b, const float *x, const float *sums, size_t columns) {
@@ -221,7 +214,7 @@ CQ_AVX2 static float dot_q6_K_avx2(const uint8_t *b, const float *x, const float
             }
         }
     }
-    return hsum(_mm256_add_ps(acc0, acc1));
+    return cq_hsum(_mm256_add_ps(acc0, acc1));
 }
 
 // F16 and BF16: eight elements widened per step, four accumulators so FMA latency is hidden.
@@ -238,7 +231,7 @@ CQ_AVX2 static float dot_q6_K_avx2(const uint8_t *b, const float *x, const float
             a3 = _mm256_fmadd_ps(widen(b + 2 * i + 48), _mm256_loadu_ps(x + i + 24), a3);           \
         }                                                                                           \
         for (; i + 8 <= columns; i += 8) a0 = _mm256_fmadd_ps(widen(b + 2 * i), _mm256_loadu_ps(x + i), a0); \
-        float sum = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));             \
+        float sum = cq_hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));             \
         for (; i < columns; i++) sum += scalar(cq_load_u16(b + 2 * i)) * x[i];                      \
         return sum;                                                                                 \
     }
@@ -258,7 +251,7 @@ CQ_AVX2 static void sums_of_32_avx2(const float *x, size_t columns, float *sums)
     for (size_t j = 0; j < columns / 32; j++, x += 32) {
         __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)),
                                  _mm256_add_ps(_mm256_loadu_ps(x + 16), _mm256_loadu_ps(x + 24)));
-        sums[j] = hsum(s);
+        sums[j] = cq_hsum(s);
     }
 }
 #endif
