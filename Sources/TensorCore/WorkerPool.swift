@@ -31,6 +31,9 @@ final class WorkerPool: @unchecked Sendable {
     private let completed = Atomic<Int>(0)
     private let jobAddress = Atomic<UInt>(0)
     private let sleepers = Atomic<Int>(0)
+    /// How many workers the current job may use (`threads − 1`): a pool grown for a larger
+    /// `threadCount` earlier keeps its extra workers parked.
+    private let allowedWorkers = Atomic<Int>(0)
     private let workerCount = Mutex<Int>(0)
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -57,17 +60,18 @@ final class WorkerPool: @unchecked Sendable {
         // inline rather than wait for the pool.
         let ranOnPool: Bool? = callerLock.withLockIfAvailable { _ in
             ensureWorkers(threads - 1)
-            runJob(chunks: chunks, body)
+            runJob(chunks: chunks, threads: threads, body)
             return true
         }
         if ranOnPool == nil { for i in 0..<chunks { body(i) } }
     }
 
-    private func runJob(chunks: Int, _ body: (Int) -> Void) {
+    private func runJob(chunks: Int, threads: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             var job = Job(body: body)
             withUnsafeMutablePointer(to: &job) { jobPointer in
                 completed.store(0, ordering: .relaxed)
+                allowedWorkers.store(threads - 1, ordering: .relaxed)
                 jobAddress.store(UInt(bitPattern: jobPointer), ordering: .releasing)
                 let generation = (state.load(ordering: .relaxed) >> 40 &+ 1) & 0xFF_FFFF
                 state.store(generation << 40 | UInt64(chunks) << 20, ordering: .sequentiallyConsistent)
@@ -107,15 +111,17 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private var hasWork: Bool {
+    /// Whether the current job has chunks left that worker `index` may take.
+    private func hasWork(for index: Int) -> Bool {
         let current = state.load(ordering: .sequentiallyConsistent)
-        return current & 0xF_FFFF < current >> 20 & 0xF_FFFF
+        return current & 0xF_FFFF < current >> 20 & 0xF_FFFF && index < allowedWorkers.load(ordering: .relaxed)
     }
 
     private func ensureWorkers(_ wanted: Int) {
         workerCount.withLock { count in
             while count < wanted {
-                let thread = Thread { [unowned self] in self.workerLoop() }
+                let index = count
+                let thread = Thread { [unowned self] in self.workerLoop(index: index) }
                 thread.name = "minicpm-worker-\(count)"
                 thread.stackSize = 8 << 20
                 thread.start()
@@ -124,14 +130,14 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop() {
+    private func workerLoop(index: Int) {
         while true {
-            waitForWork()
-            while let index = claim() {
+            waitForWork(index: index)
+            while let chunk = claim() {
                 // A successful claim keeps the job alive (its caller waits for this chunk), so the
                 // job address read after it is that job's.
                 let job = UnsafeMutablePointer<Job>(bitPattern: jobAddress.load(ordering: .acquiring))!
-                job.pointee.body(index)
+                job.pointee.body(chunk)
                 // Count each chunk as it finishes so the caller is never held up by a later claim.
                 completed.add(1, ordering: .acquiringAndReleasing)
             }
@@ -139,10 +145,10 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Spins for ``spinDuration`` waiting for a job with chunks left, then parks until one comes.
-    private func waitForWork() {
+    private func waitForWork(index: Int) {
         let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinDuration
         var polls = 0
-        while !hasWork {
+        while !hasWork(for: index) {
             polls += 1
             // Yield now and then, so a spinning worker gives way to any thread (the caller's, or
             // another process's) that wants its core.
@@ -150,7 +156,7 @@ final class WorkerPool: @unchecked Sendable {
             if polls & 255 == 0 && DispatchTime.now().uptimeNanoseconds > deadline {
                 pthread_mutex_lock(lock)
                 sleepers.add(1, ordering: .sequentiallyConsistent)
-                while !hasWork { pthread_cond_wait(wake, lock) }
+                while !hasWork(for: index) { pthread_cond_wait(wake, lock) }
                 sleepers.subtract(1, ordering: .sequentiallyConsistent)
                 pthread_mutex_unlock(lock)
                 return

@@ -74,6 +74,23 @@ final class ParallelismTests: XCTestCase {
         XCTAssertEqual(sums.withLock { $0 }, Array(repeating: expected, count: callers))
     }
 
+    /// After a call at 4 threads grew the pool to 3 workers, a call at 2 threads runs its chunks on
+    /// at most 2 threads (the extra workers stay parked).
+    func testFewerThreadsThanWorkersUseOnlyThatMany() {
+        Parallelism.threadCount = 4
+        Parallelism.forEach(count: 64, costPerItem: 1 << 16) { _ in usleep(200) }
+        Parallelism.threadCount = 2
+        for _ in 0..<20 {
+            let ranBy = Mutex<Set<UInt>>([])
+            Parallelism.forEach(count: 32, costPerItem: 1 << 16) { _ in
+                usleep(300)
+                let me = UInt(pthread_self())
+                ranBy.withLock { _ = $0.insert(me) }
+            }
+            XCTAssertLessThanOrEqual(ranBy.withLock { $0.count }, 2)
+        }
+    }
+
     /// A chunk that takes long on one thread does not stop the other chunks of the call from being
     /// taken by whoever is free: with one slow chunk among many, the rest finish on other threads.
     func testOtherThreadsTakeTheRemainingChunksOfASlowOne() {
