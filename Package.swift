@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Optimizers", targets: ["Optimizers"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Quantization", targets: ["Quantization"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -81,6 +82,15 @@ let package = Package(
             name: "Quantization",
             dependencies: ["TensorCore", "MiniCPMModel", "CQuantKernels", "CBLAS"]
         ),
+        // zlib from Debian (zlib1g-dev), for gzip-compressed datasets.
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib"
+        ),
+        .target(
+            name: "Evaluation",
+            dependencies: ["TensorCore", "Tokenizer", "MiniCPMModel", "CZlib"]
+        ),
         // What several test targets share: the `minicpm` runner, the seeded generator of the
         // scheduler fits and the documentation's example data, the SmolLM2 vocabulary file.
         .target(
@@ -114,6 +124,10 @@ let package = Package(
             dependencies: ["Training", "MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Optimizers", "TestSupport"],
             exclude: ["Reference"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "MiniCPMModel", "TensorCore", "Tokenizer", "TestSupport"]
         ),
         .testTarget(
             name: "QuantizationTests",

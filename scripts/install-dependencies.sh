@@ -3,7 +3,7 @@
 # Runs apt-get directly as root, through sudo otherwise, and explains what to do when neither works.
 set -euo pipefail
 
-packages=(pkg-config libopenblas-dev libsentencepiece-dev zlib1g-dev)
+packages=(pkg-config libopenblas-dev libsentencepiece-dev zlib1g-dev bubblewrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,14 @@
+/// Why an evaluation could not run: each case names the file, field or value at fault.
+public enum EvaluationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A dataset or task file that cannot be read or parsed (`path`, and where in it).
+    case invalidFile(path: String, reason: String)
+    /// A task setting that is missing or out of range.
+    case invalidSetting(task: String, field: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidFile(path, reason): "\(path): \(reason)"
+        case let .invalidSetting(task, field, reason): "task \(task): \(field): \(reason)"
+        }
+    }
+}
