@@ -143,7 +143,8 @@ public final class CodeSandbox: @unchecked Sendable {
                          isolation: SandboxResult.Isolation) throws(EvaluationError) -> SandboxResult {
         let directory = try makeRunDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let uid = sandboxed && geteuid() == 0 ? Self.freshUserID() : nil
+        // Root is exempt from RLIMIT_NPROC, so even an unsandboxed run drops to a user of its own.
+        let uid = geteuid() == 0 && setprivPath != nil ? Self.freshUserID() : nil
         let programPath = directory + "/program.py"
         do {
             try Data(program.utf8).write(to: URL(fileURLWithPath: programPath))
@@ -161,7 +162,7 @@ public final class CodeSandbox: @unchecked Sendable {
             command = (bubblewrapPath, bubblewrapArguments(hostDirectory: directory, uid: uid)
                 + ["--"] + limitedPython(script: Self.sandboxDirectory + "/program.py", uid: uid), nil)
         } else {
-            let python = limitedPython(script: programPath, uid: nil)
+            let python = limitedPython(script: programPath, uid: uid)
             command = (python[0], Array(python.dropFirst()), directory)
         }
         let environment = sandboxed ? ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"]

@@ -33,7 +33,8 @@ public struct SandboxResult: Sendable, Equatable {
         /// Bubblewrap: read-only system, no network, private PID/IPC/UTS namespaces, one writable directory.
         case bubblewrap
         /// Run without a sandbox because the caller set `allowUnsandboxed` and bubblewrap does not work
-        /// (`reason`); only the resource limits and the timeout applied. Reports must say so.
+        /// (`reason`): only the resource limits, the timeout and (as root) a user of its own applied;
+        /// the program could read and write whatever that user may, and reach the network. Reports must say so.
         case unsandboxed(reason: String)
         /// Nothing ran (``Outcome/sandboxUnavailable(reason:)``).
         case none

@@ -94,12 +94,23 @@ final class CodeSandboxTests: XCTestCase {
 
     func testForkBombIsContained() throws {
         let sandbox = try makeSandbox(timeout: .seconds(3))
-        // The child processes each report how many processes the sandbox could start at most.
+        // Each process dies of its first failed fork (BlockingIOError), so the bomb burns out at the limit.
         let start = Date()
         let result = try sandbox.run(program: "import os\nwhile True:\n    os.fork()\n")
         XCTAssertLessThan(Date().timeIntervalSince(start), 5)
         XCTAssertEqual(result.outcome, .resourceLimit(.processes), result.stderrTail)
-        print("fork bomb:", result.outcome, result.seconds, "s")
+
+        // A fork bomb that survives its failed forks runs until the timeout; then nothing of it is left.
+        let stubborn = try sandbox.run(program: "import os\nprint(os.getuid(), flush=True)\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+                                       timeout: .seconds(2))
+        guard case let .timedOut(seconds) = stubborn.outcome else { return XCTFail("\(stubborn.outcome)") }
+        XCTAssertLessThan(seconds, 3.5)
+        if geteuid() == 0 {
+            let uid = UInt64(stubborn.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            XCTAssertNotNil(uid, stubborn.stdout)
+            XCTAssertNotEqual(uid, 0, "as root the sandbox must run the program as a user of its own")
+            XCTAssertEqual(Self.processes(ofUser: uid ?? 0), 0, "processes of the fork bomb outlived the run")
+        }
         // The limit really applies: at most `processes` children exist at once.
         let counted = try sandbox.run(program: """
             import os, time
@@ -119,8 +130,19 @@ final class CodeSandboxTests: XCTestCase {
         let started = counted.stdout.split(separator: " ").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         XCTAssertNotNil(started, counted.stdout)
         XCTAssertLessThan(started ?? 100, Self.limits.processes)
-        print("fork count:", counted.stdout, counted.seconds, "s")
+        XCTAssertGreaterThan(started ?? 0, 4, "forking itself must work below the limit")
         XCTAssertLessThan(counted.seconds, 2.5, "the sleeping children must die with the sandbox, not be waited for")
+    }
+
+    /// Processes on this machine whose real user ID is `uid`.
+    private static func processes(ofUser uid: UInt64) -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { $0.allSatisfy(\.isNumber) }.filter { pid in
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Uid:") })
+            else { return false }
+            return line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap { UInt64($0) } == uid
+        }.count
     }
 
     func testRunawayLoopIsKilledAtTheTimeout() throws {
