@@ -292,7 +292,9 @@ public final class CodeSandbox: @unchecked Sendable {
         }
         guard result.passed else {
             let detail = result.stderrTail.split(whereSeparator: \.isNewline).suffix(3).joined(separator: " | ")
-            return .unavailable(reason: "bubblewrap does not work here (\(result.outcome)): \(detail)")
+            // Either bwrap itself (no namespaces allowed here) or the interpreter inside it (not
+            // readable by the unprivileged sandbox user) failed; stderr says which.
+            return .unavailable(reason: "a sandboxed `\(pythonPath) -c pass` probe did not pass (\(result.outcome)): \(detail)")
         }
         return .available
     }
