@@ -215,6 +215,22 @@ final class CodeSandboxTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: marker))
     }
 
+    func testMissingInterpreterIsReported() throws {
+        let sandbox = try CodeSandbox(pythonPath: "/nonexistent/python3")
+        guard case let .unavailable(reason) = sandbox.availability else { return XCTFail("a missing python3 must be unavailable") }
+        XCTAssertTrue(reason.contains("/nonexistent/python3"), reason)
+    }
+
+    func testSignalsAndStdin() throws {
+        let sandbox = try makeSandbox()
+        let killed = try sandbox.run(program: "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+        XCTAssertEqual(killed.outcome, .failed(exitStatus: 137, signal: 9))
+        // Standard input is /dev/null: a program waiting for input ends at once instead of hanging.
+        let reading = try sandbox.run(program: "input()\n")
+        XCTAssertEqual(reading.outcome, .failed(exitStatus: 1, signal: nil))
+        XCTAssertTrue(reading.stderrTail.contains("EOFError"), reading.stderrTail)
+    }
+
     func testInvalidSettingsAreNamed() {
         XCTAssertThrowsError(try CodeSandbox(limits: SandboxLimits(processes: 0))) { error in
             XCTAssertEqual(error as? EvaluationError, .invalidSandboxSetting(field: "processes", reason: "0 is not positive"))
