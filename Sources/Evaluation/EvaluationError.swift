@@ -4,11 +4,17 @@ public enum EvaluationError: Error, Sendable, Equatable, CustomStringConvertible
     case invalidFile(path: String, reason: String)
     /// A task setting that is missing or out of range.
     case invalidSetting(task: String, field: String, reason: String)
+    /// A ``CodeSandbox`` setting (a limit or the timeout) that is out of range.
+    case invalidSandboxSetting(field: String, reason: String)
+    /// The sandbox's temporary directory or program file could not be prepared (`path`, and why).
+    case sandboxSetupFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
         case let .invalidFile(path, reason): "\(path): \(reason)"
         case let .invalidSetting(task, field, reason): "task \(task): \(field): \(reason)"
+        case let .invalidSandboxSetting(field, reason): "code sandbox: \(field): \(reason)"
+        case let .sandboxSetupFailed(path, reason): "code sandbox: \(path): \(reason)"
         }
     }
 }
