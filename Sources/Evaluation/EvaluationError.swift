@@ -4,11 +4,17 @@ public enum EvaluationError: Error, Sendable, Equatable, CustomStringConvertible
     case invalidFile(path: String, reason: String)
     /// A task setting that is missing or out of range.
     case invalidSetting(task: String, field: String, reason: String)
+    /// An argument outside what a metric or scorer accepts (`name`, its `value`, the `requirement`).
+    case invalidArgument(name: String, value: String, requirement: String)
+    /// The evaluated model failed (`model` names it; `reason` is its error's description).
+    case model(model: String, reason: String)
 
     public var description: String {
         switch self {
         case let .invalidFile(path, reason): "\(path): \(reason)"
         case let .invalidSetting(task, field, reason): "task \(task): \(field): \(reason)"
+        case let .invalidArgument(name, value, requirement): "\(name) = \(value): must be \(requirement)"
+        case let .model(model, reason): "model \(model): \(reason)"
         }
     }
 }
