@@ -17,18 +17,17 @@ extension MiniCPM {
     /// back is what a copy of the cache would give without copying it: the cached context rows are
     /// never written again, only the rows after them, so each continuation sees exactly the context's
     /// keys and values. The result equals scoring `context + continuation` from scratch with
-    /// ``logits(for:cache:)`` up to float rounding, at the cost of the context once plus each
-    /// continuation (less one token) instead of the context once per continuation. Nothing records
-    /// gradients.
+    /// `logits(for:cache:)` up to float rounding (the test suite checks it), at the cost of the
+    /// context once plus each continuation (less one token) instead of the context once per
+    /// continuation. Nothing records gradients.
     ///
     /// - Parameters:
     ///   - continuations: The ids of each continuation; an empty one gets an empty row.
     ///   - context: The ids before every continuation (at least one: the first continuation token
     ///     needs the logits of a position before it).
-    /// - Throws: ``MiniCPMError/emptyInput`` for an empty context,
-    ///   ``MiniCPMError/tokenOutOfRange(id:vocabularySize:)``, and
-    ///   ``MiniCPMError/contextOverflow(requested:maximum:)`` when the context and a continuation
-    ///   exceed ``maximumContextLength``.
+    /// - Throws: `MiniCPMError.emptyInput` for an empty context, `MiniCPMError.tokenOutOfRange` for
+    ///   an id outside the vocabulary, and `MiniCPMError.contextOverflow` when the context and a
+    ///   continuation (less its last token) exceed `maximumContextLength`; nothing is computed then.
     public func continuationLogProbabilities(_ continuations: [[Int]], after context: [Int]) throws(MiniCPMError) -> [[Float]] {
         let longest = continuations.map(\.count).max() ?? 0
         guard !context.isEmpty else { throw .emptyInput }

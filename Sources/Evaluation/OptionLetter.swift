@@ -7,8 +7,9 @@
 /// ```
 ///
 /// Patterns are tried in order of how unambiguous they are, and the first that matches wins:
-/// 1. an explicit statement, `answer is B`, `answer: (B)`, `Answer is: B.` (case-insensitive, the
-///    first one in the text: models often go on to discuss the other options);
+/// 1. an explicit statement, `answer is B`, `answer: (B)`, `Answer is: b.` (case-insensitive, the
+///    first one in the text: models often go on to discuss the other options; a lowercase letter
+///    followed by a space is not taken, being the article of "the answer is a triangle");
 /// 2. the text starts with the letter: `B`, `(B)`, `B.`, `B)`, `B:` (a reply that is only the
 ///    option, as a few-shot prompt ending in "Answer:" elicits);
 /// 3. the first parenthesised letter `(B)` anywhere.
@@ -57,7 +58,10 @@ public enum OptionLetter {
                 var j = skipSpaces(i + keyword.count)
                 if j + 1 < lower.count && lower[j] == "i" && lower[j + 1] == "s" && boundary(j + 2) { j = skipSpaces(j + 2) }
                 if j < lower.count && lower[j] == ":" { j = skipSpaces(j + 1) }
-                if j > i + keyword.count, let l = standaloneLetter(at: j) { return l }
+                // A lowercase letter followed by a space is the article in "the answer is a triangle".
+                let lowercaseWord = j < characters.count && characters[j].isLowercase && j + 1 < characters.count
+                    && characters[j + 1].isWhitespace
+                if j > i + keyword.count, !lowercaseWord, let l = standaloneLetter(at: j) { return l }
             }
             i += 1
         }

@@ -22,6 +22,8 @@ final class OptionLetterTests: XCTestCase {
         XCTAssertNil(OptionLetter.extract(from: "(E)", optionCount: 4))
         XCTAssertEqual(OptionLetter.extract(from: "(E)", optionCount: 5), "E")
         XCTAssertNil(OptionLetter.extract(from: "The answer is Bob."), "a word starting with B is no letter")
+        XCTAssertNil(OptionLetter.extract(from: "I think the answer is a triangle."), "an article")
+        XCTAssertEqual(OptionLetter.extract(from: "the answer is b"), "B")
         XCTAssertNil(OptionLetter.extract(from: "nothing"))
         XCTAssertEqual(OptionLetter.index(in: "Answer: d", optionCount: 4), 3)
         XCTAssertEqual(OptionLetter.letters(count: 3), ["A", "B", "C"])
