@@ -83,6 +83,15 @@ final class MultipleChoiceScorerTests: XCTestCase {
         XCTAssertEqual(scores[0], try MultipleChoiceScorer(model: model).score(context: "ab", options: ["c", "cc"]))
     }
 
+    func testChoiceByGenerationExtractsTheLetter() throws {
+        // After ':' the bigram model has only ever seen " B", and after "B" a newline then a newline.
+        let scorer = MultipleChoiceScorer(model: BigramModel(trainingText: "Answer: B\n\n"))
+        let answer = try scorer.chooseByGeneration(prompt: "Q?\nA. x\nB. y\nAnswer:", optionCount: 2)
+        XCTAssertEqual(answer.text, " B")
+        XCTAssertEqual(answer.choice, 1)
+        XCTAssertNil(try scorer.chooseByGeneration(prompt: "Answer:", optionCount: 1).choice, "B is not among one option")
+    }
+
     func testBigramGenerationIsGreedyAndStops() throws {
         let prompt = try model.contextTokens(for: "a")
         let completion = try model.generate(after: prompt, parameters: .greedy(maxTokens: 7), stopStrings: [])
