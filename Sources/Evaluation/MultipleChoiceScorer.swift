@@ -12,12 +12,16 @@
 /// The context is tokenised once and shared by every option (``ContinuationTokenization``), and the
 /// model scores all options of a question in one ``EvaluatedModel/logProbabilities(of:after:)`` call,
 /// which a model with a KV cache serves by prefilling the context once.
-public struct MultipleChoiceScorer<Model: EvaluatedModel> {
+///
+/// The model is held as an existential so that a harness can score whatever model the user named
+/// (checkpoint, GGUF, quantised, test double) without being generic itself; one dynamic call per
+/// question is nothing next to a forward pass.
+public struct MultipleChoiceScorer {
     /// The model scored.
-    public var model: Model
+    public var model: any EvaluatedModel
 
     /// A scorer of `model`.
-    public init(model: Model) { self.model = model }
+    public init(model: any EvaluatedModel) { self.model = model }
 
     /// Scores the options of one question.
     ///
