@@ -1,0 +1,81 @@
+import Foundation
+import MiniCPMModel
+import TensorCore
+
+extension MiniCPM {
+    /// The log-probability of each token of each continuation after a shared context, with the
+    /// context prefilled **once**: `result[i][j] = log P(continuations[i][j] | context,
+    /// continuations[i][0..<j])`.
+    ///
+    /// ```swift
+    /// let rows = try model.continuationLogProbabilities([[5, 9], [7]], after: [1, 42, 17])
+    /// ```
+    ///
+    /// The context runs through the model into a KV cache, whose last logits give every
+    /// continuation's first token; each continuation but its last token then runs on top of that
+    /// cache, which is rolled back to the context (`KVCache.trim(to:)`) before the next one. Rolling
+    /// back is what a copy of the cache would give without copying it: the cached context rows are
+    /// never written again, only the rows after them, so each continuation sees exactly the context's
+    /// keys and values. The result equals scoring `context + continuation` from scratch with
+    /// `logits(for:cache:)` up to float rounding (the test suite checks it), at the cost of the
+    /// context once plus each continuation (less one token) instead of the context once per
+    /// continuation. Nothing records gradients.
+    ///
+    /// - Parameters:
+    ///   - continuations: The ids of each continuation; an empty one gets an empty row.
+    ///   - context: The ids before every continuation (at least one: the first continuation token
+    ///     needs the logits of a position before it).
+    /// - Throws: `MiniCPMError.emptyInput` for an empty context, `MiniCPMError.tokenOutOfRange` for
+    ///   an id outside the vocabulary, and `MiniCPMError.contextOverflow` when the context and a
+    ///   continuation (less its last token) exceed `maximumContextLength`; nothing is computed then.
+    public func continuationLogProbabilities(_ continuations: [[Int]], after context: [Int]) throws(MiniCPMError) -> [[Float]] {
+        let longest = continuations.map(\.count).max() ?? 0
+        guard !context.isEmpty else { throw .emptyInput }
+        guard context.count + max(0, longest - 1) <= maximumContextLength else {
+            throw .contextOverflow(requested: context.count + longest - 1, maximum: maximumContextLength)
+        }
+        let vocabularySize = configuration.vocabularySize
+        for id in continuations.joined() where id < 0 || id >= vocabularySize {
+            throw .tokenOutOfRange(id: id, vocabularySize: vocabularySize)
+        }
+        let cache = KVCache(configuration: configuration, maximumLength: maximumContextLength,
+                            reservedLength: context.count + longest)
+        let result: Result<[[Float]], MiniCPMError> = withoutGradients {
+            do throws(MiniCPMError) {
+                let last = try nextTokenLogits(for: context, cache: cache)
+                var rows: [[Float]] = []
+                rows.reserveCapacity(continuations.count)
+                for continuation in continuations {
+                    guard let first = continuation.first else { rows.append([]); continue }
+                    var row = [last.withUnsafeBufferPointer { Self.logSoftmax($0, at: first) }]
+                    if continuation.count > 1 {
+                        let logits = try self.logits(for: Array(continuation.dropLast()), cache: cache)
+                        logits.withUnsafeBufferPointer { buffer in
+                            for j in 1..<continuation.count {
+                                let start = (j - 1) * vocabularySize
+                                let slice = UnsafeBufferPointer(rebasing: buffer[start..<(start + vocabularySize)])
+                                row.append(Self.logSoftmax(slice, at: continuation[j]))
+                            }
+                        }
+                        cache.trim(to: context.count)
+                    }
+                    rows.append(row)
+                }
+                return .success(rows)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// `log softmax(logits)[index]`, with the maximum subtracted and the sum in `Double` so that a
+    /// vocabulary of 100k ids loses nothing.
+    static func logSoftmax(_ logits: UnsafeBufferPointer<Float>, at index: Int) -> Float {
+        var maximum = -Float.infinity
+        for x in logits where x > maximum { maximum = x }
+        var sum = 0.0
+        for x in logits { sum += Double(Foundation.exp(x - maximum)) }
+        return Float(Double(logits[index] - maximum) - Foundation.log(sum))
+    }
+}
