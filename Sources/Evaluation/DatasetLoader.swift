@@ -218,7 +218,7 @@ public struct DatasetLoader: Sendable {
     /// asserts, one a line; the entry point is the name the first assert calls.
     public static func mbpp(path: String, limits: JSONLines.Limits = .default) throws -> [CodeItem] {
         try documents(DatasetRecords.MBPP.self, path: path, limits: limits).map { line, _, row in
-            guard let first = row.testList.first, let name = calledFunction(first) else {
+            guard let first = row.testList.first, let name = calledFunction(first, definedIn: row.code) else {
                 throw EvaluationError.invalidFile(path: path, reason: "line \(line): test_list has no \"assert name(...)\" to name the function")
             }
             let setup = row.testSetupCode.map { $0.isEmpty ? "" : $0 + "\n" } ?? ""
@@ -302,14 +302,31 @@ public struct DatasetLoader: Sendable {
         return best
     }
 
-    /// `name` in `assert name(...)` (MBPP's tests), also through `assert set(name(...))` style wrappers
-    /// is not attempted: the first identifier called is taken.
-    static func calledFunction(_ test: String) -> String? {
-        var rest = Substring(test).drop(while: { $0 == " " })
-        guard rest.hasPrefix("assert") else { return nil }
-        rest = rest.dropFirst("assert".count).drop(while: { $0 == " " || $0 == "(" })
-        let name = rest.prefix(while: { $0.isLetter || $0.isNumber || $0 == "_" })
-        guard !name.isEmpty, rest.dropFirst(name.count).first == "(" else { return nil }
-        return String(name)
+    /// The function an MBPP test calls: among the functions the reference `code` defines, the first
+    /// one the assert calls (so `assert set(similar_elements(...))` gives `similar_elements`, not
+    /// `set`); without such a match, the first name called after `assert`.
+    static func calledFunction(_ test: String, definedIn code: String = "") -> String? {
+        let identifier: (Character) -> Bool = { $0.isLetter || $0.isNumber || $0 == "_" }
+        // Every `name(` / `name (` call in the test, in order.
+        var calls: [String] = []
+        var index = test.startIndex
+        while index < test.endIndex {
+            guard identifier(test[index]), index == test.startIndex || !identifier(test[test.index(before: index)]) else {
+                index = test.index(after: index)
+                continue
+            }
+            let name = test[index...].prefix(while: identifier)
+            let after = test[name.endIndex...].drop(while: { $0 == " " })
+            if after.first == "(" && name.first.map({ !$0.isNumber }) == true { calls.append(String(name)) }
+            index = name.endIndex
+        }
+        let defined = Set(code.split(whereSeparator: \.isNewline).compactMap { line -> String? in
+            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
+            guard trimmed.hasPrefix("def ") else { return nil }
+            let name = trimmed.dropFirst(4).drop(while: { $0 == " " }).prefix(while: identifier)
+            return name.isEmpty ? nil : String(name)
+        })
+        guard test.drop(while: { $0 == " " }).hasPrefix("assert") else { return nil }
+        return calls.first(where: defined.contains) ?? calls.first
     }
 }

@@ -129,7 +129,10 @@ final class DatasetLoaderTests: XCTestCase {
             assert remove_Occ("PHP","P") == "H"
 
             """)
-        XCTAssertEqual(DatasetLoader.calledFunction("assert set(similar_elements((3, 4), (5, 4))) == set((4,))"), "set")
+        XCTAssertEqual(DatasetLoader.calledFunction("assert set(similar_elements((3, 4), (5, 4))) == set((4,))",
+                                                    definedIn: "def similar_elements(a, b):\n  return a"), "similar_elements")
+        XCTAssertEqual(DatasetLoader.calledFunction("assert is_Diff (12345) == False"), "is_Diff")
+        XCTAssertNil(DatasetLoader.calledFunction("print(1)"))
     }
 
     func testLoaderResolvesSplitsAndRefusesMissingOnes() throws {
