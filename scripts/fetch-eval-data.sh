@@ -6,7 +6,9 @@
 #
 # The data sets that come only as Arrow files are converted once to gzip JSON Lines beside them
 # (`<file>.arrow` -> `<file>.jsonl.gz`) with pyarrow 26.0.1 from a git-ignored venv ($data/eval-venv), so
-# the Swift side reads one format. A conversion already done is kept.
+# the files read as JSON Lines everywhere (and with any tool). The Swift loader also reads the
+# `.arrow` files directly (ArrowStreamReader) when a conversion is missing, so this step is a
+# convenience, not a requirement. A conversion already done is kept.
 #
 # Idempotent: a package already unpacked is not downloaded again.
 #

