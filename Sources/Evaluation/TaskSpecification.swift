@@ -163,12 +163,28 @@ public struct TaskSpecification: Codable, Sendable, Equatable {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let task: TaskSpecification
         do { task = try decoder.decode(TaskSpecification.self, from: data) } catch let error as DecodingError {
-            throw .invalidFile(path: path, reason: JSONLines.describe(error))
+            throw .invalidFile(path: path, reason: invalidNamedValue(data) ?? JSONLines.describe(error))
         } catch {
             throw .invalidFile(path: path, reason: "\(error)")
         }
         try task.validate(path: path)
         return task
+    }
+
+    /// Names the field when a value is not one of its allowed names: Foundation reports an unknown
+    /// enum value without the field's coding path, so the fields with fixed names are checked here.
+    private static func invalidNamedValue(_ data: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        func check(_ value: Any?, _ field: String, _ allowed: [String]) -> String? {
+            guard let text = value as? String, !allowed.contains(text) else { return nil }
+            return "invalid value at \(field): \"\(text)\" is not one of \(allowed.joined(separator: ", "))"
+        }
+        let splits = EvaluationDataset.Split.allCases.map(\.rawValue)
+        return check(object["dataset"], "dataset", EvaluationDataset.allCases.map(\.rawValue))
+            ?? check(object["split"], "split", splits)
+            ?? check(object["method"], "method", ["ppl", "generate", "code"])
+            ?? check(object["post_processing"], "post_processing", ["gsm8k", "math", "option_letter", "exact"])
+            ?? check((object["few_shot"] as? [String: Any])?["split"], "few_shot.split", splits)
     }
 
     /// The task file for `name` in `directory` (`<directory>/<name>.json`).

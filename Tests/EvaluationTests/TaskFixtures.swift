@@ -39,7 +39,7 @@ enum TaskFixtures {
     }
 
     /// A task decoded from JSON text (snake_case keys, as in `tasks/`).
-    static func task(_ json: String) throws -> TaskSpecification {
+    static func task(_ json: String) throws(EvaluationError) -> TaskSpecification {
         try TaskSpecification.decode(Data(json.utf8), path: "test.json")
     }
 }
