@@ -72,6 +72,9 @@ public struct TaskRunner {
             notes.append("not scored: the code sandbox is unavailable (\(reason))")
             return result([], score: nil, scoreMetric: task.metric)
         }
+        if task.method == .code, case let .unavailable(reason) = sandbox.availability {
+            notes.append("programs ran UNSANDBOXED (the sandbox allows it; bubblewrap unavailable: \(reason))")
+        }
 
         var cached: [Int: InstanceRecord] = [:]
         var logged: [InstanceRecord] = []

@@ -108,6 +108,26 @@ final class TaskRunnerTests: XCTestCase {
         XCTAssertEqual(limited.shots, 0)
     }
 
+    /// Multiple choice by generation alone (`generate` with `option_letter`): trained on "x: B\n"
+    /// the bigram answers " B" after "Answer:"; two of the three answers are B.
+    func testGeneratedLetterAccuracy() throws {
+        let root = try TaskFixtures.packageRoot(self)
+        try TaskFixtures.write([
+            TaskFixtures.arc("q1", "first", ["a", "b"], answer: 1),
+            TaskFixtures.arc("q2", "second", ["a", "b"], answer: 0),
+            TaskFixtures.arc("q3", "third", ["a", "b", "c"], answer: 1),
+        ], at: TaskFixtures.arcEasyValidation, under: root)
+        let task = try TaskFixtures.task("""
+        {"name": "arc_letters", "dataset": "arc_easy", "split": "validation", "method": "generate",
+         "template": "Question: {question}\\n{choices}\\nAnswer:", "answer_template": " {letter}",
+         "generation": {"max_tokens": 4, "stop": ["\\n"]}, "post_processing": "option_letter", "metric": "accuracy",
+         "generative": false}
+        """)
+        let result = try TaskRunner(model: BigramModel(trainingText: "x: B\n"), loader: DatasetLoader(packageRoot: root.path)).run(task)
+        XCTAssertEqual(result.score, 2.0 / 3)
+        XCTAssertFalse(result.generative)
+    }
+
     /// Without bubblewrap a code task reports no score and says why; the model is never asked, and
     /// nothing runs unsandboxed.
     func testCodeTaskWithoutSandboxSaysSo() throws {
