@@ -159,7 +159,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "minicpm",
-            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Charts", "Optimizers", "Training", "Quantization",
+            dependencies: ["MiniCPMModel", "Tokenizer", "TensorCore", "Schedulers", "Charts", "Optimizers", "Training", "Quantization", "Evaluation",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/minicpm"
         ),
