@@ -97,19 +97,22 @@ final class CodeSandboxTests: XCTestCase {
         // Each process dies of its first failed fork (BlockingIOError), so the bomb burns out at the limit.
         let start = Date()
         let result = try sandbox.run(program: "import os\nwhile True:\n    os.fork()\n")
-        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
         XCTAssertEqual(result.outcome, .resourceLimit(.processes), result.stderrTail)
 
         // A fork bomb that survives its failed forks runs until the timeout; then nothing of it is left.
         let stubborn = try sandbox.run(program: "import os\nprint(os.getuid(), flush=True)\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
                                        timeout: .seconds(2))
         guard case let .timedOut(seconds) = stubborn.outcome else { return XCTFail("\(stubborn.outcome)") }
-        XCTAssertLessThan(seconds, 3.5)
+        XCTAssertLessThan(seconds, 6, "killed at the timeout (with slack for a loaded machine)")
         if geteuid() == 0 {
             let uid = UInt64(stubborn.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
             XCTAssertNotNil(uid, stubborn.stdout)
             XCTAssertNotEqual(uid, 0, "as root the sandbox must run the program as a user of its own")
-            XCTAssertEqual(Self.processes(ofUser: uid ?? 0), 0, "processes of the fork bomb outlived the run")
+            // The kernel may take a moment to reap what SIGKILL ended.
+            var left = Self.processes(ofUser: uid ?? 0)
+            for _ in 0..<20 where left > 0 { usleep(100_000); left = Self.processes(ofUser: uid ?? 0) }
+            XCTAssertEqual(left, 0, "processes of the fork bomb outlived the run")
         }
         // The limit really applies: at most `processes` children exist at once.
         let counted = try sandbox.run(program: """
@@ -131,7 +134,7 @@ final class CodeSandboxTests: XCTestCase {
         XCTAssertNotNil(started, counted.stdout)
         XCTAssertLessThan(started ?? 100, Self.limits.processes)
         XCTAssertGreaterThan(started ?? 0, 4, "forking itself must work below the limit")
-        XCTAssertLessThan(counted.seconds, 2.5, "the sleeping children must die with the sandbox, not be waited for")
+        XCTAssertLessThan(counted.seconds, 4.5, "the sleeping children (5 s) must die with the sandbox, not be waited for")
     }
 
     /// Processes on this machine whose real user ID is `uid`.
@@ -150,7 +153,7 @@ final class CodeSandboxTests: XCTestCase {
         let result = try sandbox.run(program: "while True:\n    pass\n", timeout: .seconds(1))
         guard case let .timedOut(seconds) = result.outcome else { return XCTFail("\(result.outcome)") }
         XCTAssertGreaterThanOrEqual(seconds, 1)
-        XCTAssertLessThan(seconds, 2)
+        XCTAssertLessThan(seconds, 4, "killed at the timeout (with slack for a loaded machine)")
     }
 
     func testCPUTimeLimit() throws {
