@@ -11,7 +11,8 @@ final class TaskSpecificationTests: XCTestCase {
     }
 
     func testCommittedTaskFilesLoad() throws {
-        let names = ["arc_easy", "arc_challenge", "hellaswag", "mmlu", "piqa", "winogrande", "gsm8k", "math", "math500", "humaneval", "mbpp"]
+        let names = ["arc_easy", "arc_challenge", "hellaswag", "mmlu", "piqa", "winogrande", "gsm8k", "math", "math500", "humaneval", "mbpp",
+                     "cmmlu", "ceval", "bbh"]
         for name in names {
             let task = try TaskSpecification.load(named: name, in: Self.tasksDirectory)
             XCTAssertEqual(task.name, name)
@@ -24,6 +25,11 @@ final class TaskSpecificationTests: XCTestCase {
         XCTAssertEqual(gsm8k.postProcessing, .gsm8k)
         XCTAssertTrue(gsm8k.isGenerative)
         XCTAssertFalse(try TaskSpecification.load(named: "hellaswag", in: Self.tasksDirectory).isGenerative)
+        // The paper's Avg_chn counts CMMLU and C-Eval; BBH counts in Avg_gen.
+        XCTAssertTrue(try TaskSpecification.load(named: "cmmlu", in: Self.tasksDirectory).isChinese)
+        XCTAssertTrue(try TaskSpecification.load(named: "ceval", in: Self.tasksDirectory).isChinese)
+        XCTAssertTrue(try TaskSpecification.load(named: "bbh", in: Self.tasksDirectory).isGenerative)
+        XCTAssertFalse(try TaskSpecification.load(named: "bbh", in: Self.tasksDirectory).isChinese)
     }
 
     private func setting(_ json: String) -> (field: String, reason: String)? {
