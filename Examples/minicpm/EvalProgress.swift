@@ -1,4 +1,5 @@
 import Foundation
+import Training
 
 /// `minicpm eval`'s progress on standard error: a bar with rate and ETA rewritten in place on a
 /// terminal, or a plain line every tenth of the task otherwise (logs, pipes, tests).
@@ -21,7 +22,7 @@ struct EvalProgress {
         let scored = done - (firstDone ?? 0)
         let seconds = Date().timeIntervalSince(start)
         let rate = scored > 0 && seconds > 0 ? Double(scored) / seconds : 0
-        let eta = rate > 0 ? Self.duration(Double(total - done) / rate) : "?"
+        let eta = rate > 0 ? ProgressLine.duration(Double(total - done) / rate) : "?"
         let fraction = total > 0 ? Double(done) / Double(total) : 1
         if isTerminal {
             let width = 24, filled = Int(fraction * Double(width))
@@ -35,14 +36,5 @@ struct EvalProgress {
             let line = String(format: "%@: %d/%d (%.2f items/s, ETA %@)", task, done, total, rate, eta)
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
-    }
-
-    /// `1h02m`, `3m07s`, `12s`.
-    static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "?" }
-        let s = Int(seconds.rounded())
-        if s >= 3600 { return String(format: "%dh%02dm", s / 3600, s % 3600 / 60) }
-        if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
-        return "\(s)s"
     }
 }

@@ -1,3 +1,4 @@
+import TensorCore
 /// Picks each item's few-shot examples, deterministically from a seed, and never the item itself.
 ///
 /// From another split (MMLU's dev split for its test split) every item gets the same examples: the
@@ -26,9 +27,9 @@ public struct FewShotSelector: Sendable {
     /// An example with the item's id and question is skipped too, for data sets whose splits overlap.
     public func examples(for index: Int, item: TaskItem) -> [TaskItem] {
         guard count > 0 else { return [] }
-        var generator = SplitMix64(seed: isSameSplit ? seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15 : seed)
+        var generator = SeededRandom(seed: isSameSplit ? seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15 : seed)
         var order = Array(pool.indices)
-        // Fisher-Yates with our own generator: the stdlib's shuffle may change between releases.
+        // Fisher-Yates with the suite's seeded generator: the stdlib's shuffle may change between releases.
         for i in stride(from: order.count - 1, to: 0, by: -1) {
             order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
         }
@@ -44,18 +45,5 @@ public struct FewShotSelector: Sendable {
     private static func subject(of item: TaskItem) -> String? {
         if case let .multipleChoice(question) = item { return question.subject }
         return nil
-    }
-
-    /// SplitMix64 (Steele et al.), a small generator whose sequence is fixed by its seed.
-    struct SplitMix64 {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }

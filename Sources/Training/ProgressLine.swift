@@ -41,8 +41,8 @@ public struct ProgressLine: Sendable {
         FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + text + "\n").utf8))
     }
 
-    /// `1h02m`, `3m07s`, `12s`.
-    static func duration(_ seconds: Double) -> String {
+    /// A duration as a progress line shows it: `1h02m`, `3m07s`, `12s` (`?` when not finite).
+    public static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }
         let s = Int(seconds.rounded())
         if s >= 3600 { return String(format: "%dh%02dm", s / 3600, s % 3600 / 60) }
