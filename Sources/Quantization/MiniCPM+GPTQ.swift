@@ -50,18 +50,18 @@ public func quantizeLinearLayersWithGPTQ(of model: MiniCPM, calibration: [[Int]]
         for stage in sequentialStages(of: layer.linearLayers(prefix: prefix)) {
             let dense = stage.compactMap { entry in (entry.layer as? Linear).map { (name: entry.name, weight: $0.weight) } }
             guard !dense.isEmpty else { continue }
-            var accumulators: [String: HessianAccumulator] = [:]
-            for entry in dense { accumulators[entry.name] = HessianAccumulator(inputFeatures: entry.weight.shape[1]) }
+            // A stage's layers read one input, so one of them records the Hessian they all use.
+            let accumulator = HessianAccumulator(inputFeatures: dense[0].weight.shape[1])
             var probe = layer
             probe.mapLinearLayers(prefix: prefix) { name, linear in
-                accumulators[name].map { HessianRecordingLinear(wrapped: linear, accumulator: $0) } ?? linear
+                name == dense[0].name ? HessianRecordingLinear(wrapped: linear, accumulator: accumulator) : linear
             }
             withoutGradients {
                 for (h, f) in zip(hidden, frequencies) { _ = probe(h, rotary: f, cache: nil) }
             }
+            let hessian = accumulator.hessian
             var replacements: [String: any LinearLayer] = [:]
             for entry in dense {
-                let hessian = accumulators[entry.name]!.hessian
                 let start = ContinuousClock.now
                 let quantized = try quantizer.quantize(entry.weight, hessian: hessian, name: entry.name + ".weight")
                 let elapsed = ContinuousClock.now - start
