@@ -176,28 +176,16 @@ final class GGUFIntegerDotTests: XCTestCase {
             let weights = GGUFBlockFixtures.quantize(GGUFBlockFixtures.gaussian(rows * columns, seed: 24), as: type)
             let rowBytes = columns / 32 * type.bytesPerBlock
             let xq = quantize(GGUFBlockFixtures.gaussian(inputs * columns, seed: 25), portable: false)
-            let map: [Int32] = [6, 5, 4, 3, 2, 1, 0]
-            for useMap in [false, true] {
-                var y = [Float](repeating: .nan, count: inputs * rows)
+            GGUFBlockFixtures.checkRowRange(rows: rows, inputs: inputs, label: "\(type)") { map, y in
                 weights.withUnsafeBytes { w in
                     xq.withUnsafeBytes { xs in
-                        map.withUnsafeBufferPointer { m in
-                            cq_gguf_matmul_rows_q8(Int32(type.rawValue), w.baseAddress, rowBytes, useMap ? m.baseAddress : nil,
-                                                   xs.baseAddress, inputs, columns, &y, rows, 2, 5)
-                        }
+                        cq_gguf_matmul_rows_q8(Int32(type.rawValue), w.baseAddress, rowBytes, map, xs.baseAddress, inputs, columns, y, rows, 2, 5)
                     }
                 }
-                for n in 0 ..< inputs {
-                    for r in 0 ..< rows {
-                        let value = y[n * rows + r]
-                        guard (2 ..< 5).contains(r) else { XCTAssertTrue(value.isNaN); continue }
-                        let source = useMap ? Int(map[r]) : r
-                        let expected = weights.withUnsafeBytes { w in
-                            xq.withUnsafeBytes { xs in
-                                cq_gguf_dot_q8(Int32(type.rawValue), w.baseAddress! + source * rowBytes, xs.baseAddress! + n * xBytes, columns)
-                            }
-                        }
-                        XCTAssertEqual(value, expected, "\(type) map \(useMap) n \(n) r \(r)")
+            } expected: { source, n in
+                weights.withUnsafeBytes { w in
+                    xq.withUnsafeBytes { xs in
+                        cq_gguf_dot_q8(Int32(type.rawValue), w.baseAddress! + source * rowBytes, xs.baseAddress! + n * xBytes, columns)
                     }
                 }
             }
