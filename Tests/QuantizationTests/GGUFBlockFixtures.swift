@@ -57,4 +57,28 @@ enum GGUFBlockFixtures {
             }
         }
     }
+
+    /// Writes to `url` a copy of the GGUF file at `source` whose matrices, except the token
+    /// embedding and `keptF32`, are stored as `types` in turn, each with the blocks
+    /// `blocks(type, tensor, its position among those matrices)`; everything else is copied as is.
+    static func writeBlockCopy(of source: URL, to url: URL, types: [GGUFTensorType], keptF32: String,
+                               blocks: (GGUFTensorType, Tensor, Int) -> [UInt8]) throws {
+        let file = try GGUFFile(contentsOf: source)
+        var writer = GGUFWriter()
+        for key in file.metadataKeys where key != "general.alignment" {
+            try writer.setValue(file.metadata[key]!, forKey: key)
+        }
+        var matrix = 0
+        for info in file.tensorInfos {
+            let tensor = try file.tensor(named: info.name)
+            if tensor.rank == 2 && info.name != "token_embd.weight" && info.name != keptF32 {
+                let type = types[matrix % types.count]
+                try writer.addTensor(named: info.name, shape: tensor.shape, type: type, blocks: blocks(type, tensor, matrix))
+                matrix += 1
+            } else {
+                try writer.addTensor(tensor, named: info.name)
+            }
+        }
+        try writer.write(to: url)
+    }
 }

@@ -26,27 +26,11 @@ final class GGUFBlockModelTests: XCTestCase {
         c.tieWordEmbeddings = false
         let floatURL = directory.appendingPathComponent("float.gguf")
         try MiniCPM(configuration: c, seed: 3).saveGGUF(to: floatURL)
-        let source = try GGUFFile(contentsOf: floatURL)
-        var writer = GGUFWriter()
-        for key in source.metadataKeys where key != "general.alignment" {
-            try writer.setValue(source.metadata[key]!, forKey: key)
-        }
-        let types: [GGUFTensorType] = [.q8_0, .q4_0, .q4_1]
         let keptF32 = "blk.1.ffn_down.weight"
-        var matrix = 0
-        for info in source.tensorInfos {
-            let tensor = try source.tensor(named: info.name)
-            if tensor.rank == 2 && info.name != "token_embd.weight" && info.name != keptF32 {
-                let type = types[matrix % types.count]
-                matrix += 1
-                try writer.addTensor(named: info.name, shape: tensor.shape, type: type,
-                                     blocks: GGUFBlockFixtures.quantize(tensor.scalars, as: type))
-            } else {
-                try writer.addTensor(tensor, named: info.name)
-            }
-        }
         let url = directory.appendingPathComponent("blocks.gguf")
-        try writer.write(to: url)
+        try GGUFBlockFixtures.writeBlockCopy(of: floatURL, to: url, types: [.q8_0, .q4_0, .q4_1], keptF32: keptF32) { type, tensor, _ in
+            GGUFBlockFixtures.quantize(tensor.scalars, as: type)
+        }
         return (url, keptF32)
     }
 

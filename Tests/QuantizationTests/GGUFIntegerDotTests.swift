@@ -51,7 +51,7 @@ final class GGUFIntegerDotTests: XCTestCase {
         var x = GGUFBlockFixtures.gaussian(32 * 12, seed: 21)
         for j in 0 ..< 32 { x[32 + j] = j == 0 ? 127 : Float(j - 16) + 0.5 }  // ties: −15.5 … 14.5
         for j in 0 ..< 32 { x[64 + j] = 0 }
-        for j in 0 ..< 32 { x[96 + j] = Float(j) * 1e-40 }                     // subnormal: d < FLT_MIN
+        for j in 0 ..< 32 { x[96 + j] = Float(j) * Float(bitPattern: 0x0001_16C2) }   // subnormal (about 1e-40): d < FLT_MIN
         for j in 0 ..< 32 { x[128 + j] *= 1e6 }
         for j in 0 ..< 32 { x[160 + j] = -Float(j) / 31 }                      // amax on a negative value
         for portable in [true, false] {

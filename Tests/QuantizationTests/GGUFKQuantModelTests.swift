@@ -93,28 +93,10 @@ final class GGUFKQuantModelTests: XCTestCase {
     func testKQuantFileMatchesTheDequantisedFloatModel() throws {
         let floatURL = directory.appendingPathComponent("float.gguf")
         try MiniCPM(configuration: configuration, seed: 3).saveGGUF(to: floatURL)
-        let source = try GGUFFile(contentsOf: floatURL)
-        var writer = GGUFWriter()
-        for key in source.metadataKeys where key != "general.alignment" {
-            try writer.setValue(source.metadata[key]!, forKey: key)
-        }
-        let types: [GGUFTensorType] = [.q4_K, .q6_K]
-        let keptF32 = "blk.1.ffn_down.weight"
-        var matrix = 0
-        for info in source.tensorInfos {
-            let tensor = try source.tensor(named: info.name)
-            if tensor.rank == 2 && info.name != "token_embd.weight" && info.name != keptF32 {
-                let type = types[matrix % types.count]
-                matrix += 1
-                try writer.addTensor(named: info.name, shape: tensor.shape, type: type,
-                                     blocks: GGUFKQuantFixtures.randomRows(type, rows: tensor.shape[0], columns: tensor.shape[1],
-                                                                           magnitude: 0.1, seed: UInt64(matrix)))
-            } else {
-                try writer.addTensor(tensor, named: info.name)
-            }
-        }
         let url = directory.appendingPathComponent("kquant.gguf")
-        try writer.write(to: url)
+        try GGUFBlockFixtures.writeBlockCopy(of: floatURL, to: url, types: [.q4_K, .q6_K], keptF32: "blk.1.ffn_down.weight") { type, tensor, index in
+            GGUFKQuantFixtures.randomRows(type, rows: tensor.shape[0], columns: tensor.shape[1], magnitude: 0.1, seed: UInt64(index + 1))
+        }
         let file = try GGUFFile(contentsOf: url)
         XCTAssertEqual(try file.info(named: "blk.0.attn_q.weight").type, .q4_K)
         XCTAssertEqual(try file.info(named: "blk.0.attn_k.weight").type, .q6_K)
