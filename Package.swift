@@ -183,7 +183,7 @@ let package = Package(
         // Multiple-choice scoring throughput against plain prefill (issue 15).
         .executableTarget(
             name: "EvaluationBenchmarks",
-            dependencies: ["Evaluation", "MiniCPMModel", "Quantization", "TensorCore"],
+            dependencies: ["Evaluation", "MiniCPMModel", "Quantization", "TensorCore", "CBLAS", "BenchmarkSupport"],
             path: "Benchmarks/EvaluationBenchmarks"
         ),
         // Training step tokens/s and peak memory against PyTorch eager (Benchmarks/pytorch/train_step.py).

@@ -9,6 +9,8 @@
 //
 // Data: ARC-Easy (test, OLMES requests) and HellaSwag (validation) from `make eval-data`.
 // Weights: a GGUF file keeps its blocks (as `minicpm chat` does).
+import BenchmarkSupport
+import CBLAS
 import Evaluation
 import Foundation
 import MiniCPMModel
@@ -59,13 +61,6 @@ let tasks: [(name: String, questions: [(context: String, options: [String])])] =
     }),
 ]
 
-func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = ContinuousClock.now
-    try body()
-    let d = (ContinuousClock.now - start).components
-    return Double(d.seconds) + Double(d.attoseconds) * 1e-18
-}
-
 struct Row: Codable {
     var task: String, method: String, round: Int, questions: Int, tokens: Int, seconds: Double
     var questionsPerSecond: Double { Double(questions) / seconds }
@@ -104,16 +99,12 @@ for (name, questions) in tasks {
                                 tokens: scratchTokens, seconds: t))
             }
             let r = rows.last!
-            FileHandle.standardError.write(Data(String(format: "  %@ %@ round %d: %.2f questions/s, %.0f tokens/s\n",
-                                                       name, method, round + 1, r.questionsPerSecond, r.tokensPerSecond).utf8))
+            progress(String(format: "  %@ %@ round %d: %.2f questions/s, %.0f tokens/s",
+                            name, method, round + 1, r.questionsPerSecond, r.tokensPerSecond))
         }
     }
 }
 
-func median(_ values: [Double]) -> Double {
-    let s = values.sorted()
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-}
 print("\n| task | method | questions/s | tokens/s | tokens/s ÷ prefill tokens/s |")
 print("|---|---|---:|---:|---:|")
 for (name, _) in tasks {
@@ -124,8 +115,12 @@ for (name, _) in tasks {
                      median(mine.map(\.tokensPerSecond)), median(mine.map(\.tokensPerSecond)) / prefill))
     }
 }
-if let path = options.json {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(rows).write(to: URL(fileURLWithPath: path), options: .atomic)
+struct Report: Encodable {
+    var machine: MachineInfo
+    var model: String
+    var threads: Int
+    var rows: [Row]
 }
+try emitJSONReport(Report(machine: .current(openBLASConfig: openblas_get_config(), openBLASCore: openblas_get_corename()),
+                          model: url.lastPathComponent, threads: options.threads, rows: rows),
+                   printing: false, to: options.json)
