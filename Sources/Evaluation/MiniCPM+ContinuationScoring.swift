@@ -45,17 +45,19 @@ extension MiniCPM {
                 let last = try nextTokenLogits(for: context, cache: cache)
                 var rows: [[Float]] = []
                 rows.reserveCapacity(continuations.count)
+                // The first token of every continuation reads the context's last logits.
+                let firstRows = last.reshaped([1, vocabularySize]).logSoftmax(alongAxis: 1)
                 for continuation in continuations {
                     guard let first = continuation.first else { rows.append([]); continue }
-                    var row = [last.withUnsafeBufferPointer { Self.logSoftmax($0, at: first) }]
+                    var row = [firstRows[0, first]]
                     if continuation.count > 1 {
-                        let logits = try self.logits(for: Array(continuation.dropLast()), cache: cache)
-                        logits.withUnsafeBufferPointer { buffer in
-                            for j in 1..<continuation.count {
-                                let start = (j - 1) * vocabularySize
-                                let slice = UnsafeBufferPointer(rebasing: buffer[start..<(start + vocabularySize)])
-                                row.append(Self.logSoftmax(slice, at: continuation[j]))
-                            }
+                        // TensorCore's row kernel (SIMD exponentials, partial sums folded into a
+                        // Double) instead of a scalar loop: at SmolLM2's 49,152 ids a scalar
+                        // `exp` per id cost about a tenth of HellaSwag's scoring time.
+                        let logProbabilities = try self.logits(for: Array(continuation.dropLast()), cache: cache)
+                            .logSoftmax(alongAxis: 1)
+                        for j in 1..<continuation.count {
+                            row.append(logProbabilities[j - 1, continuation[j]])
                         }
                         cache.trim(to: context.count)
                     }
@@ -67,15 +69,5 @@ extension MiniCPM {
             }
         }
         return try result.get()
-    }
-
-    /// `log softmax(logits)[index]`, with the maximum subtracted and the sum in `Double` so that a
-    /// vocabulary of 100k ids loses nothing.
-    static func logSoftmax(_ logits: UnsafeBufferPointer<Float>, at index: Int) -> Float {
-        var maximum = -Float.infinity
-        for x in logits where x > maximum { maximum = x }
-        var sum = 0.0
-        for x in logits { sum += Double(Foundation.exp(x - maximum)) }
-        return Float(Double(logits[index] - maximum) - Foundation.log(sum))
     }
 }
