@@ -13,6 +13,16 @@ public enum TaskItem: Sendable, Equatable {
         }
     }
 
+    /// The subject or category the data set files the item under (MMLU's `abstract_algebra`, MATH's
+    /// `Algebra`); nil for data sets without one.
+    public var subject: String? {
+        switch self {
+        case let .multipleChoice(item): item.subject
+        case let .generation(item): item.subject
+        case .code: nil
+        }
+    }
+
     /// The reference answer as text (a multiple-choice item's correct letter).
     public var reference: String {
         switch self {
