@@ -150,9 +150,9 @@ public struct TaskRunner {
             if task.dataset == .winogrande, case let .multipleChoice(e) = example {
                 return Self.winograndeFilled(e)
             }
-            return example.question(template) + example.answer(answerTemplate)
+            return example.question(template, dataset: task.dataset) + example.answer(answerTemplate)
         }
-        return (shown + [item.question(template)]).joined(separator: task.exampleSeparator)
+        return (shown + [item.question(template, dataset: task.dataset)]).joined(separator: task.exampleSeparator)
     }
 
     /// A WinoGrande sentence with its blank filled by the correct option.
