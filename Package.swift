@@ -144,7 +144,7 @@ let package = Package(
         // Every Swift snippet of README.md, Docs/ and the DocC catalogues, compiled and run.
         .testTarget(
             name: "DocumentationTests",
-            dependencies: ["TensorCore", "MiniCPMModel", "Tokenizer", "Charts", "Schedulers", "Optimizers", "Training", "Quantization", "TestSupport"],
+            dependencies: ["TensorCore", "MiniCPMModel", "Tokenizer", "Charts", "Schedulers", "Optimizers", "Training", "Quantization", "Evaluation", "TestSupport"],
             exclude: ["Snippets/README.md"]
         ),
         .testTarget(
