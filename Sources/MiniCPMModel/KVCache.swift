@@ -48,6 +48,14 @@ public final class KVCache: @unchecked Sendable {
             return (Tensor(shape: shape, borrowing: keys, owner: self), Tensor(shape: shape, borrowing: values, owner: self))
         }
 
+        /// Forgets the rows after the first `newLength`, for a caller that appended rows it does not
+        /// keep (``MiniCPM/logits(forContinuations:of:)``); the cache's ``KVCache/tokens`` never
+        /// included them.
+        func rollBack(to newLength: Int) {
+            precondition(newLength >= 0 && newLength <= length, "cannot roll a layer of \(length) rows back to \(newLength)")
+            length = newLength
+        }
+
         private func grow(to newCapacity: Int) {
             let k = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * rowWidth)
             let v = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * rowWidth)
