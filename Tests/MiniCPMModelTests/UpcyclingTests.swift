@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import MiniCPMModel
 import TensorCore
 import XCTest
@@ -83,5 +84,26 @@ final class UpcyclingTests: XCTestCase {
             guard case let .inconsistent(what) = $0 as? MiniCPMConfigurationError else { return XCTFail("\($0)") }
             XCTAssertTrue(what.contains("layer 0") && what.contains("MixtureOfExperts"), what)
         }
+    }
+}
+
+/// `minicpm upcycle` writes a Hugging Face directory that loads as the library's upcycled model.
+final class UpcycleCommandTests: XCTestCase {
+    func testUpcycleCommandWritesTheUpcycledCheckpoint() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("upcycle-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let source = fixtureURL("tiny-minicpm")
+        let (status, output) = try CommandLineTool.run(["upcycle", "--model", source.path, "--experts", "8", "--active", "2",
+                                                        "--seed", "3", "--out", out.path])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("8 experts, 2 per token"), output)
+        let written = try MiniCPM(directory: out)
+        let expected = try MiniCPM(directory: source).upcycled(experts: 8, activePerToken: 2, seed: 3)
+        XCTAssertEqual(written.configuration, expected.configuration)
+        XCTAssertEqual(try withoutGradients { try written.logits(for: [4, 99, 7]) }, try withoutGradients { try expected.logits(for: [4, 99, 7]) })
+
+        let (refused, message) = try CommandLineTool.run(["upcycle", "--model", source.path, "--experts", "4", "--active", "6", "--out", out.path])
+        XCTAssertNotEqual(refused, 0)
+        XCTAssertTrue(message.contains("num_experts_per_tok 6 must lie in 1...num_experts 4"), message)
     }
 }
