@@ -38,6 +38,7 @@ public struct ObjectiveOutput {
     /// (`[layer][expert]`) in this micro-batch; `nil` for a dense model.
     public var expertTokens: [[Int]]?
 
+    /// An output with the given loss sum, metric sums and expert loads.
     public init(lossSum: Tensor, metrics: [String: Double] = [:], expertTokens: [[Int]]? = nil) {
         self.lossSum = lossSum
         self.metrics = metrics
@@ -63,6 +64,8 @@ public struct LanguageModelingObjective: TrainingObjective {
     /// 0.01); ignored for a dense model.
     public var loadBalancingCoefficient: Float
 
+    /// An objective padding with `paddingID` and weighting an MoE model's balance loss by
+    /// `loadBalancingCoefficient`.
     public init(paddingID: Int = 0, loadBalancingCoefficient: Float = 0.01) {
         self.paddingID = paddingID
         self.loadBalancingCoefficient = loadBalancingCoefficient
