@@ -1,3 +1,4 @@
+import Foundation
 import MiniCPMModel
 import Quantization
 import TensorCore
@@ -60,5 +61,19 @@ final class MixtureOfExpertsQuantizationTests: XCTestCase {
         }
         let logits = try withoutGradients { try quantized.logits(for: [1, 2, 3]) }
         XCTAssertTrue(logits.scalars.allSatisfy(\.isFinite))
+    }
+
+    /// An int4 MoE model saved in the AutoGPTQ layout (experts' `qweight`/`qzeros`/`scales` under
+    /// their Hugging Face names, the router as a float tensor) loads back to the same logits.
+    func testInt4CheckpointRoundTrip() throws {
+        let quantized = try quantizeLinearLayers(of: try moeModel(), groupSize: 32)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("moe-int4-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try quantized.saveInt4Checkpoint(to: directory)
+        let reloaded = try MiniCPM(int4CheckpointAt: directory)
+        XCTAssertEqual(reloaded.configuration.expertCount, 4)
+        XCTAssertTrue(reloaded.linearLayers.filter { $0.name.contains(".experts.") }.allSatisfy { $0.layer is Int4Linear })
+        let ids = [9, 4, 77, 31]
+        XCTAssertEqual(try withoutGradients { try reloaded.logits(for: ids) }, try withoutGradients { try quantized.logits(for: ids) })
     }
 }
