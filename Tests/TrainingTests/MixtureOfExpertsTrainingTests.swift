@@ -70,15 +70,19 @@ final class MixtureOfExpertsTrainingTests: XCTestCase {
         var trainer = Trainer(model: moe, optimizer: optimizer, source: TokenWindowSource(tokens: TinyRun.tokens, length: 16, seed: 3),
                               objective: LanguageModelingObjective(), batchSize: .examples(4), microBatchSize: 2)
         var spreads: [Float] = []
+        var balances: [Double] = []
         for _ in 0..<6 {
             let record = try trainer.step()
             let balance = try XCTUnwrap(record.metrics["balance_loss"])
+            balances.append(balance)
             XCTAssertGreaterThanOrEqual(balance, 0.99)
             XCTAssertLessThan(balance, 1.5)
             let loads = try XCTUnwrap(record.expertTokens)
             XCTAssertEqual(loads.map { $0.reduce(0, +) }, [128, 128], "4 × 16 tokens × 2 experts per layer")
             spreads.append(spread(trainer.model))
         }
+        print("upcycled continued training: expert distance \(spreads.map { String(format: "%.4f", $0) }), " +
+              "balance loss \(balances.map { String(format: "%.4f", $0) })")
         XCTAssertGreaterThan(spreads[0], 0)
         XCTAssertGreaterThan(spreads[5], spreads[0], "\(spreads)")
 
