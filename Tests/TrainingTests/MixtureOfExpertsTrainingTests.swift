@@ -55,6 +55,7 @@ final class MixtureOfExpertsTrainingTests: XCTestCase {
     func testUpcycledExpertsDivergeUnderContinuedTraining() throws {
         let dense = try MiniCPM(configuration: TinyRun.configuration, seed: 1)
         let moe = try dense.upcycled(experts: 4, activePerToken: 2, routerStandardDeviation: 0.01, seed: 7)
+        let denseBefore = dense.namedParameters.map { $0.value.scalars }
         func spread(_ model: MiniCPM) -> Float {
             let p = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.value.scalars) })
             return (1..<4).map { e -> Float in
@@ -85,6 +86,8 @@ final class MixtureOfExpertsTrainingTests: XCTestCase {
               "balance loss \(balances.map { String(format: "%.4f", $0) })")
         XCTAssertGreaterThan(spreads[0], 0)
         XCTAssertGreaterThan(spreads[5], spreads[0], "\(spreads)")
+        // The experts shared the dense model's storage (copy-on-write): training copied, not wrote through.
+        XCTAssertEqual(dense.namedParameters.map { $0.value.scalars }, denseBefore)
 
         let last = try trainer.step()
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(last)) as! [String: Any]
