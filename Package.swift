@@ -204,6 +204,13 @@ let package = Package(
             dependencies: ["Tokenizer", "BenchmarkSupport"],
             path: "Benchmarks/TokenizerBenchmarks"
         ),
+        // MoE (8 experts, top-2) decode and prefill tokens/s beside a dense model of the same active
+        // parameters (Docs/Performance.md, issue 14).
+        .executableTarget(
+            name: "MoEBenchmarks",
+            dependencies: ["MiniCPMModel", "TensorCore", "CBLAS", "BenchmarkSupport"],
+            path: "Benchmarks/MoEBenchmarks"
+        ),
         .executableTarget(
             name: "TensorCoreBenchmarks",
             dependencies: ["TensorCore", "CBLAS", "BenchmarkSupport"],
