@@ -51,12 +51,6 @@ extension MiniCPM {
     public init(gguf file: GGUFFile, keeping kept: GGUFLinearLayerBuilder?) throws(CheckpointError) {
         let configuration = try MiniCPMConfiguration(gguf: file)
         let path = file.url.path
-        if configuration.expertCount > 0 {
-            let architecture = file.string(forKey: "general.architecture") ?? "llama"
-            throw .invalidMetadata(key: "\(architecture).expert_count", value: "\(configuration.expertCount)",
-                                   reason: "mixture-of-experts GGUF files are not supported yet (llama.cpp stacks a layer's experts into ffn_*_exps tensors, which this loader does not read); load the Hugging Face checkpoint instead",
-                                   path: path)
-        }
         // The embedding_length sizes what is built before any tensor is checked (the rotary frequency
         // table has embedding_length / head_count / 2 entries): check it, with the vocabulary, first.
         let expectedEmbedding = [configuration.vocabularySize, configuration.hiddenSize]
@@ -70,7 +64,10 @@ extension MiniCPM {
         // tensor's presence, shape and type.
         let declarations: [TensorDeclaration]
         do { declarations = try MiniCPM.tensorDeclarations(for: configuration) } catch { throw .configuration(error) }
-        let expectedNames = Set(declarations.compactMap(\.ggufName))
+        // A mixture of experts adds llama.cpp's stacked expert tensors, which no single parameter
+        // declares (see GGUFStackedExperts).
+        let stacked = GGUFStackedExperts.tensors(for: configuration)
+        let expectedNames = Set(declarations.compactMap(\.ggufName) + stacked.map(\.name))
         if let extra = file.tensorNames.first(where: { !expectedNames.contains($0) }) {
             throw .unexpectedTensor(name: extra, file: file.url.lastPathComponent)
         }
@@ -87,8 +84,23 @@ extension MiniCPM {
                 throw .gguf(.unsupportedTensorType(path: path, tensor: name, type: info.type))
             }
         }
+        for (name, shape) in stacked {
+            guard file.contains(name) else { throw .missingTensor(name: name) }
+            let info: GGUFTensorInfo
+            do { info = try file.info(named: name) } catch { throw .gguf(error) }
+            // The leading extent is the expert count: a file whose tensors stack another number of
+            // experts than its expert_count says fails here, naming the tensor.
+            guard info.shape == shape else { throw .shapeMismatch(name: name, expected: shape, found: info.shape) }
+            let keptHere = kept?.makeExpertLayer != nil && kept?.types.contains(info.type) == true
+            guard info.type.isDequantizable || keptHere else {
+                throw .gguf(.unsupportedTensorType(path: path, tensor: name, type: info.type))
+            }
+        }
         do {
             let makeTensor: (TensorDeclaration) throws -> Tensor = { declaration in
+                if declaration.ggufName == nil, let (name, expert) = GGUFStackedExperts.location(ofParameter: declaration.name) {
+                    return try GGUFStackedExperts.matrix(of: file, named: name, expert: expert)
+                }
                 guard let name = declaration.ggufName else { throw CheckpointError.missingTensor(name: declaration.name) }
                 let tensor = try file.tensor(named: name)
                 guard let heads = declaration.ggufPermutedHeadCount else { return tensor }
@@ -100,7 +112,15 @@ extension MiniCPM {
                     throw CheckpointError.invalidTensor(name: name, reason: "\(error)")
                 }
             }
+            func keptExpertLayer(_ name: String, expert: Int) throws -> (any LinearLayer)? {
+                guard let kept, let make = kept.makeExpertLayer, kept.types.contains(try file.info(named: name).type) else { return nil }
+                do { return try make(file, name, expert) } catch {
+                    throw CheckpointError.invalidTensor(name: "\(name) (expert \(expert))", reason: "\(error)")
+                }
+            }
             try self.init(configuration: configuration, factory: ParameterFactory(makeTensor: makeTensor, makeLinear: { declaration in
+                if declaration.ggufName == nil, let (name, expert) = GGUFStackedExperts.location(ofParameter: declaration.name),
+                   let layer = try keptExpertLayer(name, expert: expert) { return layer }
                 if let name = declaration.ggufName,
                    let layer = try keptLayer(name, permutedHeadCount: declaration.ggufPermutedHeadCount) { return layer }
                 return Linear(weight: try makeTensor(declaration))
@@ -174,9 +194,6 @@ extension MiniCPM {
         case .bf16: fileType = 32      // LLAMA_FTYPE_MOSTLY_BF16
         default: throw .unsupportedDType(name: "(save)", dtype: "\(type)")
         }
-        guard configuration.expertCount == 0 else {
-            throw .writeFailed(path: url.path, reason: "mixture-of-experts models are not written as GGUF yet (llama.cpp stacks a layer's experts into ffn_*_exps tensors); save the Hugging Face checkpoint instead")
-        }
         if let (key, value) = tokenizer.first(where: { !$0.key.hasPrefix("tokenizer.") }) {
             throw .invalidMetadata(key: key, value: "\(value)", reason: "tokenizer metadata keys start with \"tokenizer.\"", path: url.path)
         }
@@ -205,17 +222,36 @@ extension MiniCPM {
             // substituted linear layer (int4, GGUF blocks) renames its weight or holds no Float weight
             // at all. Say so before anything is quantised rather than write a file llama.cpp refuses.
             let parameters = namedParameters
-            if let (name, _) = parameters.first(where: { declared[$0.name]?.ggufName == nil || declared[$0.name]?.shape != $0.value.shape }) {
+            // An expert's weights have no GGUF name of their own: they are slices of llama.cpp's
+            // stacked ffn_*_exps tensors (GGUFStackedExperts).
+            let stackedLocation = { (name: String) in GGUFStackedExperts.location(ofParameter: name) }
+            if let (name, _) = parameters.first(where: { declared[$0.name]?.shape != $0.value.shape
+                    || (declared[$0.name]?.ggufName == nil && stackedLocation($0.name) == nil) }) {
                 throw CheckpointError.writeFailed(path: url.path, reason: "parameter \(name) has no GGUF tensor name")
             }
             let present = Set(parameters.map(\.name))
-            if let missing = tensorDeclarations.first(where: { $0.ggufName != nil && !present.contains($0.name) }) {
-                throw CheckpointError.writeFailed(path: url.path, reason: "\(missing.ggufName!) (\(missing.name)) has no Float weight to save: a substituted linear layer is not written; save the float model")
+            if let missing = tensorDeclarations.first(where: { ($0.ggufName != nil || stackedLocation($0.name) != nil) && !present.contains($0.name) }) {
+                let ggufName = missing.ggufName ?? stackedLocation(missing.name)!.ggufName
+                throw CheckpointError.writeFailed(path: url.path, reason: "\(ggufName) (\(missing.name)) has no Float weight to save: a substituted linear layer is not written; save the float model")
+            }
+            var experts: [String: [Int: Tensor]] = [:]
+            for (name, tensor) in parameters {
+                if let (stack, expert) = stackedLocation(name) { experts[stack, default: [:]][expert] = tensor }
             }
             let outputName = configuration.tieWordEmbeddings ? "token_embd.weight" : "output.weight"
             for (name, tensor) in parameters {
-                guard let declaration = declared[name], let ggufName = declaration.ggufName else { continue }   // checked above
-                let stored = declaration.ggufPermutedHeadCount.map { GGUFRowOrder.adjacentPairRows(fromHF: tensor, heads: $0) } ?? tensor
+                guard let declaration = declared[name] else { continue }   // checked above
+                let ggufName: String, stored: Tensor
+                if let named = declaration.ggufName {
+                    ggufName = named
+                    stored = declaration.ggufPermutedHeadCount.map { GGUFRowOrder.adjacentPairRows(fromHF: tensor, heads: $0) } ?? tensor
+                } else if let (stack, _) = stackedLocation(name), let slices = experts.removeValue(forKey: stack) {
+                    // Written once, where its first expert's parameter comes.
+                    ggufName = stack
+                    stored = GGUFStackedExperts.stack((0 ..< slices.count).map { slices[$0]! })
+                } else {
+                    continue   // a later expert of a stack already written
+                }
                 let storedType = Self.ggufType(of: ggufName, shape: stored.shape, fileType: type, outputName: outputName)
                 if GGUFQuantization.quantizableTypes.contains(storedType) {
                     let blocks = try GGUFQuantization.quantize(stored, named: ggufName, as: storedType)
@@ -235,7 +271,9 @@ extension MiniCPM {
     /// The type ``saveGGUF(to:type:tokenizer:)`` stores a tensor as, in a file of `fileType`
     /// (llama-quantize's choices; see there).
     static func ggufType(of name: String, shape: [Int], fileType: GGUFTensorType, outputName: String) -> GGUFTensorType {
-        guard shape.count >= 2 else { return .f32 }
+        // The MoE router stays F32 in every file type, as llama.cpp's converter and llama-quantize
+        // keep ffn_gate_inp: routing decisions are sensitive to rounding and the matrix is tiny.
+        guard shape.count >= 2, !name.hasSuffix(".ffn_gate_inp.weight") else { return .f32 }
         guard GGUFQuantization.quantizableTypes.contains(fileType) else { return fileType }
         guard shape[shape.count - 1] % fileType.blockSize == 0 else { return .f16 }
         if name == outputName, fileType != .q8_0 { return .q8_0 }
@@ -246,13 +284,21 @@ extension MiniCPM {
 /// What ``MiniCPM/init(gguf:keeping:)`` keeps in its stored form: the tensor types, and the layer
 /// that computes on a tensor of one of them (given the open file, the GGUF tensor name and, for
 /// `attn_q`/`attn_k`, the head count of llama.cpp's row permutation, which the layer must undo).
+///
+/// A mixture of experts' weights are slices of llama.cpp's stacked `ffn_*_exps` tensors:
+/// `makeExpertLayer`, given the file, the stacked tensor's name and the expert index, makes the
+/// layer over one expert's `[rows, columns]` slice. Without it, expert weights are converted to
+/// `Float` whatever their type.
 public struct GGUFLinearLayerBuilder {
     public var types: Set<GGUFTensorType>
     public var makeLayer: (GGUFFile, String, Int?) throws -> any LinearLayer
+    public var makeExpertLayer: ((GGUFFile, String, Int) throws -> any LinearLayer)?
 
-    public init(types: Set<GGUFTensorType>, makeLayer: @escaping (GGUFFile, String, Int?) throws -> any LinearLayer) {
+    public init(types: Set<GGUFTensorType>, makeLayer: @escaping (GGUFFile, String, Int?) throws -> any LinearLayer,
+                makeExpertLayer: ((GGUFFile, String, Int) throws -> any LinearLayer)? = nil) {
         self.types = types
         self.makeLayer = makeLayer
+        self.makeExpertLayer = makeExpertLayer
     }
 }
 

@@ -20,7 +20,7 @@ extension MiniCPMConfiguration {
     /// | `{arch}.rope.freq_base` | ``ropeTheta`` | 10000 |
     /// | `{arch}.rope.scaling.type`, `.factor` (or the older `rope.scale_linear`) | ``ropeScaling`` (`linear` only) | none |
     /// | `{arch}.vocab_size` | ``vocabularySize`` | `tokenizer.ggml.tokens` count, else `token_embd` rows |
-    /// | `{arch}.expert_count`, `expert_used_count` | ``expertCount``, ``expertsPerToken`` | 0 |
+    /// | `{arch}.expert_count`, `expert_used_count` (`1 ≤ used ≤ count`) | ``expertCount``, ``expertsPerToken`` | 0 (dense) |
     /// | `minicpm.embedding_scale` | ``embeddingScale`` | error (`llama`: 1) |
     /// | `minicpm.residual_scale` (`scale_depth / √L`) | ``depthScale`` = value · √L | error (`llama`: √L) |
     /// | `minicpm.logit_scale` (`hidden / dim_model_base`) | ``baseModelDimension`` = hidden / value | error (`llama`: hidden) |
@@ -75,8 +75,7 @@ extension MiniCPMConfiguration {
         rmsNormEpsilon = try reader.positiveFloat(key("attention.layer_norm_rms_epsilon"))
         ropeTheta = try reader.positiveFloatIfPresent(key("rope.freq_base")) ?? 10_000
         ropeScaling = try reader.ropeScaling(architecture: architecture)
-        expertCount = try reader.integerIfPresent(key("expert_count")) ?? 0
-        expertsPerToken = try reader.integerIfPresent(key("expert_used_count")) ?? 0
+        (expertCount, expertsPerToken) = try reader.experts(architecture: architecture)
 
         let rootOfLayers = Float(layers).squareRoot()
         if architecture == "minicpm" {
@@ -126,6 +125,11 @@ extension MiniCPMConfiguration {
             ("\(a).attention.head_count", .uint32(UInt32(attentionHeadCount))),
             ("\(a).attention.head_count_kv", .uint32(UInt32(keyValueHeadCount))),
         ]
+        if expertCount > 0 {
+            // As llama.cpp's converter writes them for num_experts / num_experts_per_tok.
+            pairs.append(("\(a).expert_count", .uint32(UInt32(expertCount))))
+            pairs.append(("\(a).expert_used_count", .uint32(UInt32(expertsPerToken))))
+        }
         switch ropeScaling {
         case nil: break
         case let .linear(factor)?:
@@ -205,6 +209,24 @@ struct GGUFMetadataReader {
     func positiveFloat(_ key: String) throws(CheckpointError) -> Float {
         guard let f = try positiveFloatIfPresent(key) else { throw .missingMetadata(key: key, path: path) }
         return f
+    }
+
+    /// `{arch}.expert_count` and `{arch}.expert_used_count`: both absent or 0 (a dense model), or
+    /// `1 ≤ expert_used_count ≤ expert_count`, each error naming the key and value.
+    func experts(architecture: String) throws(CheckpointError) -> (count: Int, used: Int) {
+        let countKey = "\(architecture).expert_count", usedKey = "\(architecture).expert_used_count"
+        let count = try integerIfPresent(countKey) ?? 0
+        guard count >= 0, count <= Int(Int32.max) else { throw invalid(countKey, file.metadata[countKey]!, "must be a non-negative 32-bit integer") }
+        let used = try integerIfPresent(usedKey)
+        guard count > 0 else {
+            if let used, used != 0 { throw invalid(usedKey, file.metadata[usedKey]!, "experts are used but \(countKey) is 0 or absent") }
+            return (0, 0)
+        }
+        guard let used else { throw .missingMetadata(key: usedKey, path: path) }
+        guard (1 ... count).contains(used) else {
+            throw invalid(usedKey, file.metadata[usedKey]!, "must lie in 1...\(countKey) = \(count)")
+        }
+        return (count, used)
     }
 
     /// `{arch}.rope.scaling.type` with `.factor`, or the older `{arch}.rope.scale_linear`.

@@ -55,6 +55,27 @@ public struct GGUFBlockLinear: LinearLayer {
                       storage: BlockStorage(base: base, byteCount: info.byteCount, owner: file))
     }
 
+    /// The layer over expert `expert`'s `[rows, columns]` slice of the stacked 3-D tensor called `name`
+    /// in `file` (llama.cpp's `ffn_gate_exps`/`ffn_up_exps`/`ffn_down_exps`, row-major
+    /// `[experts, rows, columns]`), whose mapping it keeps alive. The expert index varies slowest, so
+    /// the slice is the `expert`-th of `experts` equal byte ranges, whole rows of whole blocks.
+    /// - Throws: ``QuantizationError/incompatibleShape(tensor:shape:reason:)`` for a tensor that is not
+    ///   3-D, an expert outside it, or rows that are not whole blocks of a supported type; GGUF errors
+    ///   for a missing tensor.
+    public init(file: GGUFFile, tensorNamed name: String, expert: Int) throws {
+        let info = try file.info(named: name)
+        guard info.shape.count == 3, info.shape[0] > 0 else {
+            throw QuantizationError.incompatibleShape(tensor: name, shape: info.shape, reason: "not a stack of expert matrices [experts, rows, columns]")
+        }
+        guard (0 ..< info.shape[0]).contains(expert) else {
+            throw QuantizationError.incompatibleShape(tensor: name, shape: info.shape, reason: "has no expert \(expert)")
+        }
+        let sliceBytes = info.byteCount / info.shape[0]
+        let base = try file.withUnsafeRawBytes(ofTensorNamed: name) { $0.baseAddress.map { $0 + expert * sliceBytes } }
+        try self.init(type: info.type, shape: Array(info.shape.dropFirst()), name: "\(name)[\(expert)]", permutedHeadCount: nil,
+                      storage: BlockStorage(base: base, byteCount: sliceBytes, owner: file))
+    }
+
     /// The layer over a copy of `blocks`, the little-endian GGUF blocks of a `[outputs, inputs]`
     /// weight of `type` (rows in the order given, or permuted as `permutedHeadCount` says).
     /// - Throws: ``QuantizationError/incompatibleShape(tensor:shape:reason:)`` when `blocks` does not

@@ -8,6 +8,8 @@ extension MiniCPM {
     /// such a layer becomes a ``GGUFBlockLinear`` that reads the file's mapping in place (so the
     /// model stays about the file's size in memory). A tied output layer reads the embedding table's
     /// blocks the same way (SmolLM2: 30 MB a decoded token in Q8_0 instead of 113 MB in float32).
+    /// A mixture of experts' weights, stacked by llama.cpp into one `ffn_*_exps` tensor per layer and
+    /// projection, become one such layer per expert over that expert's byte range of the tensor.
     ///
     /// Everything else (the embedding lookup, norm gains, and linear weights of any other type, such
     /// as F32) is converted to `Float` by `MiniCPM.init(gguf:keeping:)`, the float
@@ -20,6 +22,9 @@ extension MiniCPM {
     public init(keepingQuantizedBlocksOf file: GGUFFile) throws {
         try self.init(gguf: file, keeping: GGUFLinearLayerBuilder(types: GGUFBlockLinear.supportedTypes) { file, name, heads in
             try GGUFBlockLinear(file: file, tensorNamed: name, permutedHeadCount: heads)
+        } makeExpertLayer: { file, name, expert in
+            // Each expert reads its own byte range of the stacked ffn_*_exps tensor in place.
+            try GGUFBlockLinear(file: file, tensorNamed: name, expert: expert)
         })
     }
 

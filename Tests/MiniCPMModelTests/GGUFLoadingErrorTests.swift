@@ -63,13 +63,6 @@ final class GGUFLoadingErrorTests: TemporaryDirectoryTestCase {
         XCTAssertTrue(what.contains("num_attention_heads 3"), what)
     }
 
-    func testMixtureOfExpertsIsRefused() throws {
-        let url = try editedGGUF(llama, setting: [("llama.expert_count", .uint32(4)), ("llama.expert_used_count", .uint32(2))])
-        guard case let .invalidMetadata(key, value, reason, path)? = loadingError(url) else { return XCTFail() }
-        XCTAssertEqual([key, value, path], ["llama.expert_count", "4", url.path])
-        XCTAssertTrue(reason.contains("mixture-of-experts"), reason)
-    }
-
     func testMissingTensor() throws {
         let url = try editedGGUF(llama, removingTensors: ["blk.1.ffn_up.weight"])
         XCTAssertEqual(loadingError(url), .missingTensor(name: "blk.1.ffn_up.weight"))
