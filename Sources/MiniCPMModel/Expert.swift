@@ -26,8 +26,9 @@ public struct Expert: Module {
         self.init(gate: mlp.gateProjection, up: mlp.upProjection, down: mlp.downProjection)
     }
 
-    /// In checkpoint order (`w1`, `w2`, `w3`). Experts have no GGUF names: llama.cpp stacks all
-    /// experts of a layer into one `ffn_*_exps` tensor, which this model does not read or write.
+    /// In checkpoint order (`w1`, `w2`, `w3`). Experts have no GGUF names of their own: llama.cpp
+    /// stacks all experts of a layer into one `ffn_gate_exps`/`ffn_up_exps`/`ffn_down_exps` tensor
+    /// per projection, which GGUF loading slices and saving builds (`GGUFStackedExperts`).
     public static var parts: [any ModulePart<Expert>] {[
         LinearPart("w1", gguf: nil, \.gateProjection, outputs: \.intermediateSize, inputs: \.hiddenSize),
         LinearPart("w2", gguf: nil, \.downProjection, outputs: \.hiddenSize, inputs: \.intermediateSize),

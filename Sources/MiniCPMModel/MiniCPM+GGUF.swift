@@ -18,6 +18,13 @@ extension MiniCPM {
     /// | `blk.N.ffn_gate/ffn_up/ffn_down.weight` | `….mlp.gate_proj/up_proj/down_proj.weight` |
     /// | `output_norm.weight` | `model.norm.weight` |
     /// | `output.weight` (absent: tied) | `lm_head.weight` |
+    /// | `blk.N.ffn_gate_inp.weight` | `….mlp.gate.weight` (mixture of experts: the router) |
+    /// | `blk.N.ffn_gate_exps/ffn_up_exps/ffn_down_exps.weight` | `….mlp.experts.E.w1/w3/w2.weight`, stacked |
+    ///
+    /// A mixture of experts (`{arch}.expert_count` > 0) has no dense `ffn_gate/ffn_up/ffn_down`;
+    /// llama.cpp stacks each projection of a layer's `E` experts into one tensor of row-major shape
+    /// `[E, out, in]` (ggml dimensions `[in, out, E]`), and expert `e`'s weight is its `e`-th slice,
+    /// the only part of it converted for that expert.
     ///
     /// Every shape is checked (GGUF lists dimensions fastest-first; a `[out, in]` weight has ggml
     /// dimensions `[in, out]`). Any other tensor is an error, not silently ignored: for example
@@ -35,8 +42,8 @@ extension MiniCPM {
     /// - Throws: the configuration's errors, ``CheckpointError/unexpectedTensor(name:file:)``,
     ///   ``CheckpointError/missingTensor(name:)`` and ``CheckpointError/shapeMismatch(name:expected:found:)``
     ///   with the GGUF tensor name, ``CheckpointError/gguf(_:)`` for a tensor type that is not
-    ///   dequantised, and ``CheckpointError/invalidMetadata(key:value:reason:path:)`` for a
-    ///   mixture-of-experts file (not supported yet).
+    ///   dequantised. A stacked expert tensor's shape includes the expert count, so a stack that
+    ///   disagrees with `expert_count` is a shape mismatch naming the tensor.
     public init(gguf file: GGUFFile) throws(CheckpointError) {
         try self.init(gguf: file, keeping: nil)
     }
@@ -173,13 +180,18 @@ extension MiniCPM {
     /// values replace the special token ids the configuration gives. Without one the file says
     /// `tokenizer.ggml.model = "none"`, which llama.cpp loads as a model without a vocabulary.
     ///
+    /// A mixture of experts adds `expert_count`/`expert_used_count` and writes each layer's experts
+    /// stacked, as llama.cpp reads them (`blk.N.ffn_gate_exps`, `ffn_up_exps`, `ffn_down_exps`, in
+    /// `type`); the router `ffn_gate_inp` stays F32 in every file type, as llama.cpp's converter and
+    /// `llama-quantize` keep it.
+    ///
     /// ``init(gguf:)`` reads the file back to the same parameters exactly for F32, and to their
     /// rounded or dequantised values otherwise.
     /// - Throws: ``CheckpointError/unsupportedDType(name:dtype:)`` for another `type`,
     ///   ``CheckpointError/invalidMetadata(key:value:reason:path:)`` for a tokenizer key outside
     ///   `tokenizer.` or a tokenizer without a string `tokenizer.ggml.model`, and
     ///   ``CheckpointError/writeFailed(path:reason:)`` for a rope scaling GGUF cannot express here
-    ///   (dynamic, LongRoPE), a mixture-of-experts model, a parameter without a GGUF name or a declared tensor without a `Float`
+    ///   (dynamic, LongRoPE), a parameter without a GGUF name or a declared tensor without a `Float`
     ///   parameter (both: a substituted linear layer), a matrix
     ///   with a NaN or infinite element to quantise (naming it) or a failed write.
     public func saveGGUF(to url: URL, type: GGUFTensorType = .f32,
