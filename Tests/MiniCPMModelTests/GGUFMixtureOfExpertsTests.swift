@@ -51,6 +51,40 @@ final class GGUFMixtureOfExpertsTests: TemporaryDirectoryTestCase {
         try checkParity(loaded, against: expected, label: "\(Self.fixture) from GGUF")
     }
 
+    /// A file written by gguf-py alone (`Fixtures/gguf/make_moe_gguf_fixture.py`: the converter's
+    /// metadata, experts stacked with `numpy.stack`, F16 matrices, F32 router and norms) loads to
+    /// the float64 reference's logits for its own weights within 1e-4.
+    func testFileWrittenByGGUFPyLoads() throws {
+        let loaded = try MiniCPM(ggufFile: ggufFixtureURL("minicpm-moe-f16.gguf"))
+        XCTAssertEqual(loaded.configuration.expertCount, 8)
+        XCTAssertEqual(loaded.configuration.expertsPerToken, 2)
+        XCTAssertFalse(loaded.configuration.tieWordEmbeddings)
+        let expected = try ExpectedOutput(contentsOf: ggufFixtureURL("minicpm-moe-f16.expected.safetensors"))
+        try checkParity(loaded, against: expected, label: "gguf-py MoE F16", checks: [.fullForward, .cachedStepwise])
+    }
+
+    /// `saveGGUF` in F16 writes what gguf-py writes: every tensor of its file with the same type,
+    /// dimensions and bytes, and the same metadata values.
+    func testSavedF16FileMatchesGGUFPy() throws {
+        let file = try GGUFFile(contentsOf: try saved(try huggingFaceModel(), as: .f16))
+        let reference = try GGUFFile(contentsOf: ggufFixtureURL("minicpm-moe-f16.gguf"))
+        XCTAssertEqual(Set(file.tensorNames), Set(reference.tensorNames))
+        for info in reference.tensorInfos {
+            let mine = try file.info(named: info.name)
+            XCTAssertEqual(mine.type, info.type, info.name)
+            XCTAssertEqual(mine.ggmlDimensions, info.ggmlDimensions, info.name)
+            XCTAssertTrue(try file.rawBytes(ofTensorNamed: info.name) == reference.rawBytes(ofTensorNamed: info.name), info.name)
+        }
+        for key in reference.metadataKeys {
+            let expected = try XCTUnwrap(reference.metadata[key]), actual = try XCTUnwrap(file.metadata[key], key)
+            if key == "minicpm.residual_scale" {       // 1.4 / √2, rounded once by Python, twice here
+                XCTAssertEqual(try XCTUnwrap(actual.doubleValue), try XCTUnwrap(expected.doubleValue), accuracy: 1e-7)
+            } else {
+                XCTAssertEqual(actual, expected, key)
+            }
+        }
+    }
+
     /// F16 stores experts (and every other matrix) as F16 and the router as F32, as llama.cpp's
     /// converter does; loading gives the rounded weights.
     func testF16RoundsExpertsAndKeepsTheRouter() throws {
