@@ -67,13 +67,27 @@ extension MiniCPM {
         guard foundEmbedding == expectedEmbedding else {
             throw .shapeMismatch(name: "token_embd.weight", expected: expectedEmbedding, found: foundEmbedding)
         }
+        // A mixture of experts adds llama.cpp's stacked expert tensors, which no single parameter
+        // declares (see GGUFStackedExperts). They are checked before the declarations are listed,
+        // which take 3 entries an expert a layer: a forged expert_count fails here, on its first
+        // stack's shape, rather than listing millions of experts.
+        let stacked = GGUFStackedExperts.tensors(for: configuration)
+        for (name, shape) in stacked {
+            guard file.contains(name) else { throw .missingTensor(name: name) }
+            let info: GGUFTensorInfo
+            do { info = try file.info(named: name) } catch { throw .gguf(error) }
+            // The leading extent is the expert count: a file whose tensors stack another number of
+            // experts than its expert_count says fails here, naming the tensor.
+            guard info.shape == shape else { throw .shapeMismatch(name: name, expected: shape, found: info.shape) }
+            let keptHere = kept?.makeExpertLayer != nil && kept?.types.contains(info.type) == true
+            guard info.type.isDequantizable || keptHere else {
+                throw .gguf(.unsupportedTensorType(path: path, tensor: name, type: info.type))
+            }
+        }
         // Every tensor is checked before anything is dequantised: unknown names, then each declared
         // tensor's presence, shape and type.
         let declarations: [TensorDeclaration]
         do { declarations = try MiniCPM.tensorDeclarations(for: configuration) } catch { throw .configuration(error) }
-        // A mixture of experts adds llama.cpp's stacked expert tensors, which no single parameter
-        // declares (see GGUFStackedExperts).
-        let stacked = GGUFStackedExperts.tensors(for: configuration)
         let expectedNames = Set(declarations.compactMap(\.ggufName) + stacked.map(\.name))
         if let extra = file.tensorNames.first(where: { !expectedNames.contains($0) }) {
             throw .unexpectedTensor(name: extra, file: file.url.lastPathComponent)
@@ -87,18 +101,6 @@ extension MiniCPM {
                 throw .shapeMismatch(name: name, expected: declaration.shape, found: info.shape)
             }
             let keptHere = declaration.role == .linearWeight && kept?.types.contains(info.type) == true
-            guard info.type.isDequantizable || keptHere else {
-                throw .gguf(.unsupportedTensorType(path: path, tensor: name, type: info.type))
-            }
-        }
-        for (name, shape) in stacked {
-            guard file.contains(name) else { throw .missingTensor(name: name) }
-            let info: GGUFTensorInfo
-            do { info = try file.info(named: name) } catch { throw .gguf(error) }
-            // The leading extent is the expert count: a file whose tensors stack another number of
-            // experts than its expert_count says fails here, naming the tensor.
-            guard info.shape == shape else { throw .shapeMismatch(name: name, expected: shape, found: info.shape) }
-            let keptHere = kept?.makeExpertLayer != nil && kept?.types.contains(info.type) == true
             guard info.type.isDequantizable || keptHere else {
                 throw .gguf(.unsupportedTensorType(path: path, tensor: name, type: info.type))
             }
@@ -302,8 +304,12 @@ extension MiniCPM {
 /// layer over one expert's `[rows, columns]` slice. Without it, expert weights are converted to
 /// `Float` whatever their type.
 public struct GGUFLinearLayerBuilder {
+    /// The tensor types kept in their stored form.
     public var types: Set<GGUFTensorType>
+    /// The layer over a 2-D tensor: file, GGUF name, head count of the Q/K row permutation.
     public var makeLayer: (GGUFFile, String, Int?) throws -> any LinearLayer
+    /// The layer over one expert's slice of a stacked `ffn_*_exps` tensor: file, GGUF name, expert
+    /// index; `nil` converts experts to `Float`.
     public var makeExpertLayer: ((GGUFFile, String, Int) throws -> any LinearLayer)?
 
     public init(types: Set<GGUFTensorType>, makeLayer: @escaping (GGUFFile, String, Int?) throws -> any LinearLayer,

@@ -161,9 +161,15 @@ final class GGUFMixtureOfExpertsTests: TemporaryDirectoryTestCase {
     /// missing one: errors naming the tensor, before anything is read.
     func testStackedTensorErrorsNameTheTensor() throws {
         let source = try saved(try huggingFaceModel(), as: .f32)
-        // expert_count 4 against 8 stacked experts: the router is the first tensor to disagree.
+        // expert_count 4 against 8 stacked experts: the stacks are checked first.
         var url = try editedGGUF(source, setting: [("minicpm.expert_count", .uint32(4))])
-        XCTAssertEqual(loadingError(url), .shapeMismatch(name: "blk.0.ffn_gate_inp.weight", expected: [4, 64], found: [8, 64]))
+        XCTAssertEqual(loadingError(url), .shapeMismatch(name: "blk.0.ffn_gate_exps.weight", expected: [4, 32, 64], found: [8, 32, 64]))
+        // A forged count fails as fast, before any per-expert declaration is listed.
+        url = try editedGGUF(source, name: "forged.gguf", setting: [("minicpm.expert_count", .uint32(1_000_000_000))])
+        XCTAssertEqual(loadingError(url), .shapeMismatch(name: "blk.0.ffn_gate_exps.weight", expected: [1_000_000_000, 32, 64], found: [8, 32, 64]))
+        // The stacks agree but the router does not.
+        url = try editedGGUF(source, name: "router.gguf", replacingTensors: ["blk.1.ffn_gate_inp.weight": Tensor.zeros([4, 64])])
+        XCTAssertEqual(loadingError(url), .shapeMismatch(name: "blk.1.ffn_gate_inp.weight", expected: [8, 64], found: [4, 64]))
         // The router agrees but one layer stacks 7 experts.
         url = try editedGGUF(source, name: "seven.gguf", replacingTensors: ["blk.1.ffn_up_exps.weight": Tensor.zeros([7, 32, 64])])
         XCTAssertEqual(loadingError(url), .shapeMismatch(name: "blk.1.ffn_up_exps.weight", expected: [8, 32, 64], found: [7, 32, 64]))
@@ -180,12 +186,10 @@ final class GGUFMixtureOfExpertsTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(loadingError(url), .unexpectedTensor(name: "blk.0.ffn_up.weight", file: "dense-too.gguf"))
     }
 
-    /// A dense file that claims experts lacks the router and stacks, and has dense tensors an MoE
-    /// model does not: the first of those is named.
+    /// A dense file that claims experts lacks the stacks: the first one is named.
     func testDenseFileClaimingExperts() throws {
         let url = try editedGGUF(ggufFixtureURL("minicpm-f32.gguf"),
                                  setting: [("minicpm.expert_count", .uint32(4)), ("minicpm.expert_used_count", .uint32(2))])
-        guard case let .unexpectedTensor(name, file)? = loadingError(url) else { return XCTFail() }
-        XCTAssertTrue(name.hasPrefix("blk.0.ffn_") && file == "edited.gguf", name)
+        XCTAssertEqual(loadingError(url), .missingTensor(name: "blk.0.ffn_gate_exps.weight"))
     }
 }
