@@ -26,12 +26,14 @@ final class QuantizeCommandTests: XCTestCase {
 
     /// A float checkpoint directory with a SentencePiece tokenizer trained here, and a calibration
     /// text; returns the directory, the text file and the in-memory model and tokenizer.
-    private func tinyModel() throws -> (directory: URL, calibration: URL, model: MiniCPM, tokenizer: SentencePieceTokenizer) {
+    /// With `experts` > 0, a mixture of that many experts (top 2).
+    private func tinyModel(experts: Int = 0) throws -> (directory: URL, calibration: URL, model: MiniCPM, tokenizer: SentencePieceTokenizer) {
         let root = try temporaryDirectory()
         let directory = root.appendingPathComponent("float")
         var c = MiniCPMConfiguration(vocabularySize: 512, hiddenSize: 64, intermediateSize: 128, layerCount: 2,
                                      attentionHeadCount: 4, keyValueHeadCount: 2)
         c.tieWordEmbeddings = false
+        if experts > 0 { (c.expertCount, c.expertsPerToken, c.intermediateSize) = (experts, 2, 32) }
         let model = try MiniCPM(configuration: c, seed: 11)
         try model.save(to: directory)
         var options = TokenizerTrainingOptions(vocabularySize: 300)
@@ -122,6 +124,24 @@ final class QuantizeCommandTests: XCTestCase {
             let expected = try MiniCPM(keepingQuantizedBlocksOfGGUFAt: expectedURL)
             assertClose(try cliLogits(out), try expected.logits(for: probe).scalars)
         }
+    }
+
+    /// An MoE checkpoint: `--format gguf` writes llama.cpp's stacked expert tensors in Q4_0 (router
+    /// F32), and `logits` runs them kept in blocks, as the in-process save does.
+    func testMixtureOfExpertsGGUFOutput() throws {
+        let tiny = try tinyModel(experts: 4)
+        let out = try temporaryDirectory().appendingPathComponent("moe.q4_0.gguf")
+        let run = try CommandLineTool.run(["quantize", "--model", tiny.directory.path, "--format", "gguf",
+                                           "--gguf-type", "q4_0", "--bits", "4", "--out", out.path])
+        XCTAssertEqual(run.status, 0, run.output)
+        let file = try GGUFFile(contentsOf: out)
+        XCTAssertEqual(try file.info(named: "blk.1.ffn_down_exps.weight").type, .q4_0)
+        XCTAssertEqual(try file.info(named: "blk.1.ffn_down_exps.weight").shape, [4, 64, 32])
+        XCTAssertEqual(try file.info(named: "blk.1.ffn_gate_inp.weight").type, .f32)
+        let expectedURL = try temporaryDirectory().appendingPathComponent("expected.gguf")
+        try tiny.model.saveGGUF(to: expectedURL, type: .q4_0)
+        let expected = try MiniCPM(keepingQuantizedBlocksOfGGUFAt: expectedURL)
+        assertClose(try cliLogits(out), try expected.logits(for: probe).scalars)
     }
 
     func testBadOptionsAreRejectedByName() throws {
