@@ -13,6 +13,9 @@ import Foundation
 /// }
 /// ```
 ///
+/// A task reads a `dataset`, or measures a `text` (`method: perplexity`, see ``TextSource``), or
+/// generates its items (`synthetic`, see ``LongContextSettings``); exactly one of the three.
+///
 /// Placeholders: `{question}`, `{choices}` (the options lettered `A. ...` one per line),
 /// `{subject}`, `{prompt}`, `{tests}`, `{entry_point}` (code tasks) in `template`; `{choice}` (an option's text), `{letter}`,
 /// `{answer}` (the reference) and `{solution}` (the worked solution, else the reference) in
@@ -149,7 +152,7 @@ public struct TaskSpecification: Codable, Sendable, Equatable {
     /// The separator between prompt parts.
     public var exampleSeparator: String { separator ?? "\n\n" }
     /// Whether the task counts towards Avg_gen (by default: `generate` and `code` tasks).
-    public var isGenerative: Bool { generative ?? (method != .ppl) }
+    public var isGenerative: Bool { generative ?? (method == .generate || method == .code) }
     /// Whether the task counts towards Avg_chn.
     public var isChinese: Bool { chinese ?? false }
     /// Whether the task's score counts in Avg, Avg_gen and Avg_chn.
