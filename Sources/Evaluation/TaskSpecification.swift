@@ -158,19 +158,6 @@ public struct TaskSpecification: Codable, Sendable, Equatable {
     /// Whether the task's score counts in Avg, Avg_gen and Avg_chn.
     public var countsInAverages: Bool { inAverages ?? (dataset != nil) }
 
-    /// A task with the given settings (the JSON keys' defaults for those not given).
-    public init(name: String, dataset: EvaluationDataset? = nil, text: TextSource? = nil, synthetic: LongContextSettings? = nil,
-                method: Method, template: String = "{question}", answerTemplate: String = "", metric: String) {
-        self.name = name
-        self.dataset = dataset
-        self.text = text
-        self.synthetic = synthetic
-        self.method = method
-        self.template = template
-        self.answerTemplate = answerTemplate
-        self.metric = metric
-    }
-
     private enum CodingKeys: String, CodingKey {
         case name, dataset, text, synthetic, split, fewShot, template, answerTemplate, separator, method, generation
         case choiceByGeneration, code, postProcessing, metric, generative, chinese, inAverages
