@@ -35,6 +35,18 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Threads for the kernels (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Long-context tasks: comma-separated context lengths in tokens, e.g. 512,1024,4096 (instead of the task files').")
+    var contextLength: String?
+
+    @Option(help: "Long-context tasks: comma-separated needle depths in 0...1, e.g. 0,0.5,1.")
+    var depths: String?
+
+    @Option(help: "Long-context tasks: items per context length and depth.")
+    var itemsPerDepth: Int?
+
+    @Option(help: "Long-context tasks: the seed of the generated items.")
+    var seed: UInt64?
+
     @OptionGroup var weights: WeightOptions
 
     func validate() throws {
@@ -42,6 +54,36 @@ struct EvalCommand: ParsableCommand {
         if let shots, shots < 0 { throw ValidationError("--shots must be >= 0.") }
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1.") }
         if names.isEmpty { throw ValidationError("--tasks names no task.") }
+        _ = try lengths
+        _ = try depthList
+    }
+
+    /// `--context-length` as numbers (their range is checked with the task files).
+    private var lengths: [Int]? {
+        get throws {
+            try contextLength.map { list in
+                try list.split(separator: ",").map { part in
+                    guard let value = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                        throw ValidationError("--context-length: \"\(part)\" is not a whole number of tokens.")
+                    }
+                    return value
+                }
+            }
+        }
+    }
+
+    /// `--depths` as numbers.
+    private var depthList: [Double]? {
+        get throws {
+            try depths.map { list in
+                try list.split(separator: ",").map { part in
+                    guard let value = Double(part.trimmingCharacters(in: .whitespaces)) else {
+                        throw ValidationError("--depths: \"\(part)\" is not a number in 0...1.")
+                    }
+                    return value
+                }
+            }
+        }
     }
 
     private var names: [String] {
@@ -52,7 +94,17 @@ struct EvalCommand: ParsableCommand {
         if let threads { Parallelism.threadCount = threads }
         // Read every task file before loading the model, so a typo fails in a second, not after it.
         let directory = URL(fileURLWithPath: tasksDir)
-        let specifications = try names.map { try TaskSpecification.load(named: $0, in: directory) }
+        var specifications = try names.map { try TaskSpecification.load(named: $0, in: directory) }
+        if contextLength != nil || depths != nil || itemsPerDepth != nil || seed != nil {
+            guard specifications.contains(where: { $0.synthetic != nil }) else {
+                throw ValidationError("--context-length, --depths, --items-per-depth and --seed apply to long-context tasks (passkey, number_string, kv_retrieval); --tasks names none.")
+            }
+            let (lengths, depths) = (try lengths, try depthList)
+            specifications = try specifications.map { task in
+                task.synthetic == nil ? task : try task.overridingLongContext(contextLengths: lengths, depths: depths, count: itemsPerDepth,
+                                                                               seed: seed, source: "command line")
+            }
+        }
         let loader = data.map { DatasetLoader(packageRoot: $0 + "/pkg") } ?? .fromEnvironment()
         let languageModel = try weights.languageModel(at: URL(fileURLWithPath: model))
         let runner = TaskRunner(model: languageModel, loader: loader)

@@ -21,9 +21,12 @@ public struct BigramModel: EvaluatedModel, Sendable {
     public var tokenizer: any TextTokenizer { ByteTokenizer() }
     /// `counts[previous][next]`: how often `next` followed `previous` in the training text.
     public let counts: [[Int]]
+    /// A context limit to test against (the bigram itself needs none); nil: none.
+    public var contextLength: Int?
 
-    /// The model of `trainingText` (BOS before it, EOS after it).
-    public init(trainingText: String, name: String = "bigram") {
+    /// The model of `trainingText` (BOS before it, EOS after it), optionally with a context limit.
+    public init(trainingText: String, name: String = "bigram", contextLength: Int? = nil) {
+        self.contextLength = contextLength
         let ids = [256] + trainingText.utf8.map(Int.init) + [257]
         var counts = [[Int]](repeating: [Int](repeating: 0, count: 258), count: 258)
         for (previous, next) in zip(ids, ids.dropFirst()) { counts[previous][next] += 1 }
@@ -49,6 +52,11 @@ public struct BigramModel: EvaluatedModel, Sendable {
         for id in context + continuations.joined() where !(0..<258).contains(id) {
             throw .model(model: name, reason: "token id \(id) is outside the vocabulary 0..<258")
         }
+        // As a transformer: the context and each continuation but its last token are fed.
+        let fed = context.count + max(0, (continuations.map(\.count).max() ?? 0) - 1)
+        if let contextLength, fed > contextLength {
+            throw .model(model: name, reason: "\(fed) tokens exceed the context length \(contextLength)")
+        }
         return continuations.map { continuation in
             zip([last] + continuation.dropLast(), continuation).map { Float(logProbability(of: $1, after: $0)) }
         }
@@ -61,6 +69,9 @@ public struct BigramModel: EvaluatedModel, Sendable {
             throw .invalidArgument(name: "prompt", value: "[]", requirement: "at least one token")
         }
         do { try parameters.validate(vocabularySize: 258) } catch { throw .invalidArgument(name: "parameters", value: "\(parameters)", requirement: error.description) }
+        if let contextLength, prompt.count + parameters.maxTokens > contextLength {
+            throw .model(model: name, reason: "\(prompt.count) prompt tokens and \(parameters.maxTokens) to generate exceed the context length \(contextLength)")
+        }
         let stopTokens = parameters.stopTokenIDs ?? [257]
         let sampler = parameters.sampler
         var generator = SeededRandom(seed: parameters.seed)

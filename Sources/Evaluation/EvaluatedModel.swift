@@ -19,6 +19,9 @@ public protocol EvaluatedModel {
     var name: String { get }
     /// Text to ids and back, with the model's vocabulary.
     var tokenizer: any TextTokenizer { get }
+    /// The most tokens one sequence may hold (prompt and generated tokens together), or nil when
+    /// the model has no limit; long-context items and perplexity windows are kept within it.
+    var contextLength: Int? { get }
 
     /// The ids a text prompt or context is fed as: encoded with the BOS id first when the model
     /// expects one.
@@ -47,6 +50,11 @@ public protocol EvaluatedModel {
     ///   - stopStrings: Text that ends generation; the completion's text stops where the first begins.
     /// - Throws: ``EvaluationError/model(model:reason:)`` when generation fails.
     func generate(after prompt: [Int], parameters: GenerateParameters, stopStrings: [String]) throws(EvaluationError) -> GeneratedCompletion
+}
+
+extension EvaluatedModel {
+    /// No limit, unless a conformer says otherwise.
+    public var contextLength: Int? { nil }
 }
 
 /// Generated text and its token ids.

@@ -30,6 +30,19 @@ public struct InstanceRecord: Codable, Sendable, Equatable {
     public var correctByGeneration: Bool?
     /// `code`: how many samples passed.
     public var passedCount: Int?
+    /// `perplexity`: the document's predicted tokens, bytes, words and summed `−log P` (natural
+    /// log), and the window and stride it was measured with (a resumed run with other windows
+    /// measures it again).
+    public var tokenCount: Int?
+    public var byteCount: Int?
+    public var wordCount: Int?
+    public var negativeLogLikelihood: Double?
+    public var window: Int?
+    public var stride: Int?
+    /// Long-context tasks: the item's context length, needle depth and prompt tokens.
+    public var contextLength: Int?
+    public var depth: Double?
+    public var promptTokenCount: Int?
 
     public init(index: Int, id: String, prompt: String, reference: String, correct: Bool) {
         self.index = index

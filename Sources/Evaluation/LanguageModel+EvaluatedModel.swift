@@ -4,6 +4,10 @@ import Tokenizer
 /// A loaded model (checkpoint directory, GGUF file, quantised weights) evaluated through its
 /// network's shared-prefix scoring, `MiniCPM.continuationLogProbabilities(_:after:)`.
 extension LanguageModel: EvaluatedModel {
+    /// The network's `maximumContextLength` (`max_position_embeddings`, scaled by a linear or
+    /// dynamic RoPE scaling).
+    public var contextLength: Int? { model.maximumContextLength }
+
     /// The text encoded as `promptTokens(for: .text(text))` does: BOS first when the model expects it.
     public func contextTokens(for text: String) throws(EvaluationError) -> [Int] {
         do { return try promptTokens(for: .text(text)) } catch {

@@ -31,9 +31,36 @@ public struct TaskResult: Codable, Sendable, Equatable {
     public var chinese: Bool
     /// Remarks for the report.
     public var notes: [String]
+    /// Whether `score` counts in the averages; false for perplexity (whose metrics are not
+    /// fractions: the report prints them as they are) and long-context tasks.
+    public var countsInAverages: Bool
+    /// Long-context tasks: accuracy by context length and needle depth.
+    public var cells: [LengthDepthCell]?
+
+    /// Long-context results of one (context length, depth).
+    public struct LengthDepthCell: Codable, Sendable, Equatable {
+        public var contextLength: Int
+        public var depth: Double
+        /// Items answered correctly, and items scored (those that fit the model's context).
+        public var correct: Int
+        public var scored: Int
+        /// Items not run: longer than the model's context.
+        public var skipped: Int
+
+        public init(contextLength: Int, depth: Double, correct: Int, scored: Int, skipped: Int) {
+            self.contextLength = contextLength
+            self.depth = depth
+            self.correct = correct
+            self.scored = scored
+            self.skipped = skipped
+        }
+    }
 
     public init(task: String, dataset: String, split: String, count: Int, shots: Int, metrics: [Metric],
-                score: Double?, scoreMetric: String, generative: Bool, chinese: Bool, notes: [String] = []) {
+                score: Double?, scoreMetric: String, generative: Bool, chinese: Bool, notes: [String] = [],
+                countsInAverages: Bool = true, cells: [LengthDepthCell]? = nil) {
+        self.countsInAverages = countsInAverages
+        self.cells = cells
         self.task = task
         self.dataset = dataset
         self.split = split

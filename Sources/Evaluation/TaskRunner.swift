@@ -45,8 +45,17 @@ public struct TaskRunner {
                     progress: ((Int, Int) -> Void)? = nil) throws(EvaluationError) -> TaskResult {
         if let limit, limit < 0 { throw .invalidArgument(name: "limit", value: "\(limit)", requirement: ">= 0") }
         if let shots, shots < 0 { throw .invalidArgument(name: "shots", value: "\(shots)", requirement: ">= 0") }
+        if let source = task.text {
+            return try runPerplexity(task, source: source, limit: limit, outputDirectory: outputDirectory, progress: progress)
+        }
+        if let settings = task.synthetic {
+            return try runLongContext(task, settings: settings, limit: limit, outputDirectory: outputDirectory, progress: progress)
+        }
+        guard let dataset = task.dataset else {
+            throw .invalidSetting(task: task.name, field: "dataset", reason: "a task names a dataset, a text or a synthetic task")
+        }
         let split = task.evaluatedSplit
-        let all = Self.subjectInterleaved(try items(task.dataset, split))
+        let all = Self.subjectInterleaved(try items(dataset, split))
         let evaluated = limit.map { Array(all.prefix($0)) } ?? all
         let shotCount = shots ?? task.fewShot?.count ?? 0
         var notes: [String] = []
@@ -61,16 +70,17 @@ public struct TaskRunner {
                 throw .invalidSetting(task: task.name, field: "few_shot", reason: "\(shotCount) shots asked but the task names no few-shot split")
             }
             let same = fewShot.split == split
-            selector = FewShotSelector(pool: same ? all : try items(task.dataset, fewShot.split), isSameSplit: same,
+            selector = FewShotSelector(pool: same ? all : try items(dataset, fewShot.split), isSameSplit: same,
                                        count: shotCount, seed: fewShot.seed)
             notes.append(same ? "\(shotCount)-shot from the evaluated \(split.rawValue) split, excluding the item itself (seed \(fewShot.seed))"
                               : "\(shotCount)-shot from the \(fewShot.split.rawValue) split (seed \(fewShot.seed))")
         }
 
         func result(_ metrics: [TaskResult.Metric], score: Double?, scoreMetric: String) -> TaskResult {
-            TaskResult(task: task.name, dataset: task.dataset.rawValue, split: split.rawValue, count: evaluated.count,
+            TaskResult(task: task.name, dataset: dataset.rawValue, split: split.rawValue, count: evaluated.count,
                        shots: shotCount, metrics: metrics, score: evaluated.isEmpty ? nil : score, scoreMetric: scoreMetric,
-                       generative: task.isGenerative, chinese: task.isChinese, notes: notes)
+                       generative: task.isGenerative, chinese: task.isChinese, notes: notes,
+                       countsInAverages: task.countsInAverages)
         }
         // Never run generated code unsandboxed without saying so: without bubblewrap (and no explicit
         // opt-in on the sandbox) the task reports no score rather than a misleading one.
@@ -227,7 +237,7 @@ public struct TaskRunner {
             record.passedCount = passed
             record.correct = firstPassed
         default:
-            throw .invalidSetting(task: task.name, field: "method", reason: "\(task.method.rawValue) cannot score a \(task.dataset.family.rawValue) item")
+            throw .invalidSetting(task: task.name, field: "method", reason: "\(task.method.rawValue) cannot score a \(task.dataset?.family.rawValue ?? "text") item")
         }
         return record
     }
@@ -250,7 +260,7 @@ public struct TaskRunner {
         return try scorer.score(context: prompt, options: options)
     }
 
-    private func generate(_ prompt: String, _ generation: TaskSpecification.Generation, seed: UInt64) throws(EvaluationError) -> GeneratedCompletion {
+    func generate(_ prompt: String, _ generation: TaskSpecification.Generation, seed: UInt64) throws(EvaluationError) -> GeneratedCompletion {
         let parameters = generation.greedy ? GenerateParameters.greedy(maxTokens: generation.maxTokens)
                                            : GenerateParameters(maxTokens: generation.maxTokens, temperature: generation.temperature, seed: seed)
         return try model.generate(after: try model.contextTokens(for: prompt), parameters: parameters, stopStrings: generation.stop)
@@ -286,6 +296,8 @@ public struct TaskRunner {
                 metrics.append(.init(name: "pass@\(k)", value: value))
             }
             return result(metrics, metrics.first { $0.name == task.metric }?.value, task.metric)
+        case .perplexity:
+            return result([], nil, task.metric)  // perplexity tasks run through runPerplexity
         }
     }
 

@@ -13,6 +13,9 @@ import Foundation
 /// }
 /// ```
 ///
+/// A task reads a `dataset`, or measures a `text` (`method: perplexity`, see ``TextSource``), or
+/// generates its items (`synthetic`, see ``LongContextSettings``); exactly one of the three.
+///
 /// Placeholders: `{question}`, `{choices}` (the options lettered `A. ...` one per line),
 /// `{subject}`, `{prompt}`, `{tests}`, `{entry_point}` (code tasks) in `template`; `{choice}` (an option's text), `{letter}`,
 /// `{answer}` (the reference) and `{solution}` (the worked solution, else the reference) in
@@ -27,6 +30,8 @@ public struct TaskSpecification: Codable, Sendable, Equatable {
         case generate
         /// Code generation run against the item's tests in the ``CodeSandbox``.
         case code
+        /// The perplexity of a text (``TextSource``), scored with ``TextPerplexity``.
+        case perplexity
     }
 
     /// How a generated text becomes an answer.
@@ -106,8 +111,12 @@ public struct TaskSpecification: Codable, Sendable, Equatable {
 
     /// The task's name (the log file is `<name>.jsonl`).
     public var name: String
-    /// The data set.
-    public var dataset: EvaluationDataset
+    /// The data set; nil for a ``text`` (perplexity) or ``synthetic`` (long-context) task.
+    public var dataset: EvaluationDataset?
+    /// For `perplexity`: the text measured.
+    public var text: TextSource?
+    /// For generated long-context tasks: what is generated (then `method` is `generate`).
+    public var synthetic: LongContextSettings?
     /// The evaluated split; the data set's ``EvaluationDataset/defaultSplit`` when absent.
     public var split: EvaluationDataset.Split?
     /// Few-shot examples; none when absent.
@@ -134,15 +143,49 @@ public struct TaskSpecification: Codable, Sendable, Equatable {
     public var generative: Bool?
     /// Whether it is a Chinese task (Avg_chn).
     public var chinese: Bool?
+    /// Whether the task's score counts in the averages (default: data-set tasks do; perplexity and
+    /// long-context tasks, which the paper reports apart from Table 3, do not).
+    public var inAverages: Bool?
 
-    /// The evaluated split.
-    public var evaluatedSplit: EvaluationDataset.Split { split ?? dataset.defaultSplit }
+    /// The evaluated split (`test` for tasks without a data set, where it means nothing).
+    public var evaluatedSplit: EvaluationDataset.Split { split ?? dataset?.defaultSplit ?? .test }
     /// The separator between prompt parts.
     public var exampleSeparator: String { separator ?? "\n\n" }
     /// Whether the task counts towards Avg_gen (by default: `generate` and `code` tasks).
-    public var isGenerative: Bool { generative ?? (method != .ppl) }
+    public var isGenerative: Bool { generative ?? (method == .generate || method == .code) }
     /// Whether the task counts towards Avg_chn.
     public var isChinese: Bool { chinese ?? false }
+    /// Whether the task's score counts in Avg, Avg_gen and Avg_chn.
+    public var countsInAverages: Bool { inAverages ?? (dataset != nil) }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, dataset, text, synthetic, split, fewShot, template, answerTemplate, separator, method, generation
+        case choiceByGeneration, code, postProcessing, metric, generative, chinese, inAverages
+    }
+
+    /// Decodes a task file's keys; `template` defaults to `{question}` and `answer_template` to
+    /// nothing, which perplexity and long-context tasks do not use.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        dataset = try c.decodeIfPresent(EvaluationDataset.self, forKey: .dataset)
+        text = try c.decodeIfPresent(TextSource.self, forKey: .text)
+        synthetic = try c.decodeIfPresent(LongContextSettings.self, forKey: .synthetic)
+        split = try c.decodeIfPresent(EvaluationDataset.Split.self, forKey: .split)
+        fewShot = try c.decodeIfPresent(FewShot.self, forKey: .fewShot)
+        template = try c.decodeIfPresent(String.self, forKey: .template) ?? "{question}"
+        answerTemplate = try c.decodeIfPresent(String.self, forKey: .answerTemplate) ?? ""
+        separator = try c.decodeIfPresent(String.self, forKey: .separator)
+        method = try c.decode(Method.self, forKey: .method)
+        generation = try c.decodeIfPresent(Generation.self, forKey: .generation)
+        choiceByGeneration = try c.decodeIfPresent(ChoiceByGeneration.self, forKey: .choiceByGeneration)
+        code = try c.decodeIfPresent(CodeSettings.self, forKey: .code)
+        postProcessing = try c.decodeIfPresent(PostProcessing.self, forKey: .postProcessing)
+        metric = try c.decode(String.self, forKey: .metric)
+        generative = try c.decodeIfPresent(Bool.self, forKey: .generative)
+        chinese = try c.decodeIfPresent(Bool.self, forKey: .chinese)
+        inAverages = try c.decodeIfPresent(Bool.self, forKey: .inAverages)
+    }
 
     /// Reads and validates a task file.
     ///
@@ -161,13 +204,18 @@ public struct TaskSpecification: Codable, Sendable, Equatable {
     public static func decode(_ data: Data, path: String) throws(EvaluationError) -> TaskSpecification {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let task: TaskSpecification
+        var task: TaskSpecification
         do { task = try decoder.decode(TaskSpecification.self, from: data) } catch let error as DecodingError {
             throw .invalidFile(path: path, reason: invalidNamedValue(data) ?? JSONLines.describe(error))
         } catch {
             throw .invalidFile(path: path, reason: "\(error)")
         }
         try task.validate(path: path)
+        // A text file named relative to the task file is found wherever the task folder lies.
+        if var source = task.text, !source.file.hasPrefix("/") {
+            source.file = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(source.file).path
+            task.text = source
+        }
         return task
     }
 
@@ -182,7 +230,8 @@ public struct TaskSpecification: Codable, Sendable, Equatable {
         let splits = EvaluationDataset.Split.allCases.map(\.rawValue)
         return check(object["dataset"], "dataset", EvaluationDataset.allCases.map(\.rawValue))
             ?? check(object["split"], "split", splits)
-            ?? check(object["method"], "method", ["ppl", "generate", "code"])
+            ?? check(object["method"], "method", ["ppl", "generate", "code", "perplexity"])
+            ?? check((object["synthetic"] as? [String: Any])?["kind"], "synthetic.kind", LongContextSettings.Kind.allCases.map(\.rawValue))
             ?? check(object["post_processing"], "post_processing", ["gsm8k", "math", "option_letter", "exact"])
             ?? check((object["few_shot"] as? [String: Any])?["split"], "few_shot.split", splits)
     }
@@ -202,6 +251,28 @@ public struct TaskSpecification: Codable, Sendable, Equatable {
             .invalidSetting(task: "\(name) (\(path))", field: field, reason: reason)
         }
         if name.isEmpty || name.contains("/") { throw fail("name", "must be non-empty without '/'") }
+        let sources = [dataset.map { _ in "dataset" }, text.map { _ in "text" }, synthetic.map { _ in "synthetic" }].compactMap { $0 }
+        guard sources.count == 1 else {
+            throw fail(sources.isEmpty ? "dataset" : sources.joined(separator: ", "), "a task names exactly one of dataset, text (perplexity) and synthetic")
+        }
+        if let text {
+            if method != .perplexity { throw fail("method", "\(method.rawValue) does not fit a text; use perplexity") }
+            try text.validate(fail)
+            guard TextSource.metrics.contains(metric) else {
+                throw fail("metric", "\"\(metric)\" must be one of \(TextSource.metrics.joined(separator: ", ")) for perplexity")
+            }
+            return
+        }
+        if method == .perplexity { throw fail("method", "perplexity needs a text (text.file)") }
+        if let synthetic {
+            try synthetic.validate(fail)
+            if method != .generate { throw fail("method", "\(method.rawValue) does not fit a synthetic task; use generate") }
+            guard let generation else { throw fail("generation", "required for generate") }
+            if generation.maxTokens < 1 { throw fail("generation.max_tokens", "\(generation.maxTokens) must be >= 1") }
+            if metric != "accuracy" { throw fail("metric", "\"\(metric)\" must be accuracy for a synthetic task") }
+            return
+        }
+        guard let dataset else { throw fail("dataset", "missing") }
         guard dataset.availableSplits.contains(evaluatedSplit) else {
             throw fail("split", "\(evaluatedSplit.rawValue) is not one of \(dataset.rawValue)'s splits \(dataset.availableSplits.map(\.rawValue))")
         }
@@ -211,7 +282,11 @@ public struct TaskSpecification: Codable, Sendable, Equatable {
                 throw fail("few_shot.split", "\(fewShot.split.rawValue) is not one of \(dataset.rawValue)'s splits")
             }
         }
-        let family: EvaluationDataset.Family = switch method { case .ppl: .multipleChoice; case .generate: .generation; case .code: .code }
+        let family: EvaluationDataset.Family = switch method {
+        case .ppl: .multipleChoice
+        case .generate: .generation
+        case .code, .perplexity: .code  // perplexity returned above
+        }
         if dataset.family != family && !(method == .generate && dataset.family == .multipleChoice) {
             throw fail("method", "\(method.rawValue) does not fit \(dataset.rawValue) (\(dataset.family.rawValue))")
         }
@@ -232,6 +307,8 @@ public struct TaskSpecification: Codable, Sendable, Equatable {
                 throw fail("post_processing", "option_letter is for multiple-choice data sets and only they")
             }
             if metric != "accuracy" { throw fail("metric", "\"\(metric)\" must be accuracy for generate") }
+        case .perplexity:
+            break  // checked above with the text
         case .code:
             if generation == nil { throw fail("generation", "required for code") }
             guard let code else { throw fail("code", "required for code (samples, k)") }

@@ -16,8 +16,8 @@ final class EvalCommandTests: XCTestCase {
         return url
     }
 
-    /// A random float checkpoint with a SentencePiece tokenizer trained on a few sentences.
-    private func tinyModel(in root: URL) throws -> URL {
+    /// A random float checkpoint with a SentencePiece tokenizer trained on a few sentences (also used by `EvalLongContextCommandTests`).
+    static func tinyModel(in root: URL) throws -> URL {
         let directory = root.appendingPathComponent("model")
         var c = MiniCPMConfiguration(vocabularySize: 320, hiddenSize: 32, intermediateSize: 64, layerCount: 1,
                                      attentionHeadCount: 2, keyValueHeadCount: 1)
@@ -35,7 +35,7 @@ final class EvalCommandTests: XCTestCase {
 
     func testEvalPrintsTheTableAndResumes() throws {
         let root = try temporaryDirectory()
-        let model = try tinyModel(in: root)
+        let model = try Self.tinyModel(in: root)
         let out = root.appendingPathComponent("out")
         let data = EvaluationFixtures.path("eval-data")
         let arguments = ["eval", "--model", model.path, "--tasks", "arc_easy,gsm8k", "--tasks-dir", TaskSpecificationTests.tasksDirectory.path,

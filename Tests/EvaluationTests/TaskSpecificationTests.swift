@@ -61,7 +61,7 @@ final class TaskSpecificationTests: XCTestCase {
     }
 
     func testDecodingErrorsNameFileAndField() {
-        for (json, fragment) in [(#"{"name": "t"}"#, "dataset"), (#"{"name": "t", "dataset": "nope"}"#, "dataset"), ("{", "not JSON"), (#"{"name": "t", "dataset": "gsm8k", "method": "guess"}"#, "method")] {
+        for (json, fragment) in [(#"{"name": "t"}"#, "method"), (#"{"name": "t", "dataset": "nope"}"#, "dataset"), ("{", "not JSON"), (#"{"name": "t", "dataset": "gsm8k", "method": "guess"}"#, "method")] {
             do {
                 _ = try TaskFixtures.task(json)
                 XCTFail("accepted \(json)")
