@@ -59,6 +59,7 @@ struct Report: Codable {
     var prefill: [PrefillResult]
     var decode: [DecodeResult]
     var attention: [AttentionTiming]
+    var decodeAttention: [DecodeKernelTiming]
 }
 
 let options = Options(CommandLine.arguments)
@@ -103,9 +104,17 @@ for keys in options.attentionKeys {
     attention.append(r)
 }
 
+var decodeKernel: [DecodeKernelTiming] = []
+for keys in options.decodeContexts {
+    let r = DecodeKernelTiming.measure(keys: keys, rounds: 50)
+    progress("decode attention over \(keys) keys: \(r.microseconds.sorted { $0.key < $1.key }.map { "\($0.key) thr \(format($0.value, 0)) µs" }.joined(separator: ", "))")
+    decodeKernel.append(r)
+}
+
 let perToken = KVCache(configuration: shape.configuration(maximumLength: 1), maximumLength: 1).bytesPerToken
 let report = Report(machine: machine, shape: shape, shapeDescription: shape.label, threadsForPrefill: Parallelism.threadCount,
-                    cacheBytesPerToken: perToken, prefill: prefills, decode: decodes, attention: attention)
+                    cacheBytesPerToken: perToken, prefill: prefills, decode: decodes, attention: attention,
+                    decodeAttention: decodeKernel)
 
 func mib(_ bytes: Int) -> String { format(Double(bytes) / Double(1 << 20), 1) }
 var rows: [[String]] = []
@@ -123,6 +132,10 @@ print(markdownTable(["tokens", "chunked s", "CPU s", "tok/s", "peak RSS growth M
 print("")
 print(markdownTable(["context", "1 thread tok/s", "2 threads tok/s"],
                     decodes.map { ["\($0.context)", format($0.tokensPerSecond["1"] ?? 0, 1), format($0.tokensPerSecond["2"] ?? 0, 1)] },
+                    numeric: [0, 1, 2]))
+print("")
+print(markdownTable(["keys", "decode attention µs, 1 thread", "2 threads"],
+                    decodeKernel.map { ["\($0.keys)", format($0.microseconds["1"] ?? 0, 0), format($0.microseconds["2"] ?? 0, 0)] },
                     numeric: [0, 1, 2]))
 print("")
 print(markdownTable(["keys", "attention ms (512 queries, 1 thread)", "CPU ms", "GFLOP per CPU s"],

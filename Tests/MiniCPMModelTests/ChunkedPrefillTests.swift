@@ -27,8 +27,12 @@ final class ChunkedPrefillTests: XCTestCase {
         let whole = try run(chunkLength: 4096)
         XCTAssertEqual(chunked.cache.length, expected.ids.count + 1, file: file, line: line)
         XCTAssertEqual(chunked.cache.tokens, whole.cache.tokens, file: file, line: line)
-        XCTAssertLessThan(maxAbsDifference(chunked.prefill, whole.prefill), 1e-5, "\(name): prefill", file: file, line: line)
-        XCTAssertLessThan(maxAbsDifference(chunked.step, whole.step), 1e-5, "\(name): next step", file: file, line: line)
+        // Float rounding differs between the passes (matrix products of other row counts), and the
+        // logits reach about 10 (a float32 spacing of 1e-6 there): within 1e-5 relative to the
+        // largest logit.
+        let bound = 1e-5 * max(1, whole.prefill.scalars.map(abs).max()!)
+        XCTAssertLessThan(maxAbsDifference(chunked.prefill, whole.prefill), bound, "\(name): prefill", file: file, line: line)
+        XCTAssertLessThan(maxAbsDifference(chunked.step, whole.step), bound, "\(name): next step", file: file, line: line)
         guard comparesReference else { return }
         let n = expected.ids.count
         let last = expected.logits.sliced(alongAxis: 0, (n - 1)..<n).reshaped([model.configuration.vocabularySize])
