@@ -39,8 +39,8 @@ public struct MiniCPM: Module {
     /// consecutive chunks of this many tokens, like llama.cpp's `n_batch`. Values below 1 count as 1.
     ///
     /// A forward pass over `T` tokens holds activations of `T` rows (queries, keys, values and the
-    /// three `[T, intermediate]` feed-forward products): 27 MB per 1,000 tokens for MiniCPM-1.2B's
-    /// feed-forward block alone, 0.9 GB at 32 K. In chunks only the KV cache grows with the prompt;
+    /// three `[T, intermediate]` feed-forward products): 46 MB per 1,000 tokens for MiniCPM-1.2B's
+    /// feed-forward block alone, 1.5 GB at 32 K. In chunks only the KV cache grows with the prompt;
     /// the logits are the same (up to float rounding), because every chunk attends over the cached
     /// rows of the ones before it, and with a dynamic `rope_scaling` every chunk is rotated with
     /// the frequencies of the whole prompt's length, as one pass would be. 512 tokens keep the
