@@ -263,109 +263,63 @@ enum AttentionKernels {
     /// 24 ms of attention per decoded token at 2 threads against 5.6 ms at 1, before this path).
     static let singleQueryParallelWork = 1 << 22
 
-    /// Keys a part of a split single-query call takes at least: about 0.2 M multiply-adds for 3
-    /// query heads of 64 (tens of microseconds), well above the cost of handing a piece to a worker.
+    /// Keys a part of a split single-query call takes at least: 0.6 M multiply-adds for 9 query
+    /// heads of 64 (about a hundred microseconds), well above the cost of handing a piece to a worker.
     static let minimumKeysPerSplit = 512
 
-    /// How many parts to split each `(batch, KV head)`'s keys into, so that `threads` threads have
-    /// about ``Parallelism``'s few pieces each to take even with few KV heads (SmolLM2's 3 give 3
-    /// pieces for 2 threads, one of which would wait for the other), but no part has fewer than
-    /// ``minimumKeysPerSplit`` keys.
-    static func sequenceSplits(tasks: Int, keys: Int, threads: Int) -> Int {
-        guard threads > 1, tasks > 0 else { return 1 }
-        let wanted = (threads * Parallelism.chunksPerThread + tasks - 1) / tasks
+    /// How many ranges to split each sequence's keys into, so that `threads` threads have about
+    /// ``Parallelism``'s few pieces each, but no range has fewer than ``minimumKeysPerSplit`` keys.
+    static func sequenceSplits(batches: Int, keys: Int, threads: Int) -> Int {
+        guard threads > 1, batches > 0 else { return 1 }
+        let wanted = (threads * Parallelism.chunksPerThread + batches - 1) / batches
         return Swift.max(1, Swift.min(wanted, keys / minimumKeysPerSplit))
     }
 
     /// One query row per head (a decoding step over a KV cache, `Tq == 1`) without BLAS: 48 tiny
     /// `sgemm` calls per layer (M = 1, each packing its operands) and a scratch allocation per head
-    /// cost more than the arithmetic. For each `(batch, KV head)`, with its query heads together so
-    /// every key and value row is read once: the scores against every key (16-lane dot products), a
-    /// stable softmax per head, and the probability-weighted sums of the value rows. The single
-    /// query sits at the last position, so a causal mask hides nothing.
+    /// cost more than the arithmetic. The single query sits at the last position, so a causal mask
+    /// hides nothing.
     ///
-    /// A long context on more than one thread is also split along the keys (flash-decoding): each
-    /// piece takes a range of keys of one `(batch, KV head)` and keeps, per query head, its own
-    /// maximum score `m`, sum `l = Σ exp(s − m)` and unnormalised output `o = Σ exp(s − m) v`; the
-    /// pieces are then combined exactly, `out = Σ exp(mᵢ − M) oᵢ / Σ exp(mᵢ − M) lᵢ` with
-    /// `M = max mᵢ`. Without it, a model with 3 KV heads keeps only 3 pieces of work for 2
-    /// threads. `splits` forces the number of parts (tests); by default ``sequenceSplits(tasks:keys:threads:)``
-    /// chooses when the work is above ``singleQueryParallelWork``, and 1 (no split) otherwise.
+    /// The keys of each sequence go in ranges (flash-decoding), and a piece of work is one range
+    /// for **every** head: it walks its key rows and value rows once, front to back, each row
+    /// `[H_kv, D]` contiguous, computing every query head's scores against it (16-lane dot
+    /// products), then per head its maximum `m`, sum `l = Σ exp(s − m)` and unnormalised output
+    /// `o = Σ exp(s − m) v`. The ranges are then combined exactly,
+    /// `out = Σ exp(mᵢ − M) oᵢ / Σ exp(mᵢ − M) lᵢ` with `M = max mᵢ`. Reading whole rows in order
+    /// lets the hardware prefetcher stream the cache from memory; going KV head by KV head instead
+    /// read every row's slice of one head at a stride, which at 16 K tokens left the loop waiting on
+    /// memory (the kernel took 3× as long). Splitting the keys, not the heads, also gives 2 threads
+    /// work to share when a model has only 3 KV heads (SmolLM2). Short contexts, or one thread, take
+    /// one range. `splits` forces the number of ranges (tests); by default
+    /// ``sequenceSplits(batches:keys:threads:)`` chooses when the work is above
+    /// ``singleQueryParallelWork``.
     static func singleQueryForward(_ pq: UnsafePointer<Float>, _ pk: UnsafePointer<Float>, _ pv: UnsafePointer<Float>,
                                    geometry g: Geometry, scale: Float, output: UnsafeMutablePointer<Float>,
                                    splits requested: Int? = nil) {
         let (rk, rv) = (g.hkv * g.d, g.hkv * g.dv)
-        let tasks = g.batch * g.hkv
         let work = g.batch * g.hq * g.tk * (g.d + g.dv)
-        let parallel = work >= singleQueryParallelWork && Parallelism.threadCount > 1
-        let splits = Swift.max(1, Swift.min(g.tk, requested ?? (parallel ? sequenceSplits(tasks: tasks, keys: g.tk,
-                                                                                           threads: Parallelism.threadCount) : 1)))
-        if splits > 1 {
-            splitSingleQueryForward(pq, pk, pv, geometry: g, scale: scale, output: output, splits: splits)
-            return
-        }
-        func task(_ t: Int) {
-            let b = t / g.hkv, kv = t % g.hkv
-            let kh = pk + g.keyOffset(b, kv), vh = pv + g.valueOffset(b, kv)
-            let h0 = kv * g.group
-            // The query heads sharing this KV head go together, so each key and value row is read
-            // once (from memory, at long contexts) rather than once per query head.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.group * g.tk) { buffer in
-                let scores = buffer.baseAddress!
-                for key in 0..<g.tk {
-                    let kr = kh + key * rk
-                    for j in 0..<g.group {
-                        scores[j * g.tk + key] = scale * dot(pq + g.queryOffset(b, h0 + j), kr, g.d)
-                    }
-                }
-                for j in 0..<g.group {
-                    let row = scores + j * g.tk
-                    SoftmaxKernels.softmaxRow(UnsafePointer(row), row, g.tk)
-                    (output + g.outputOffset(b, h0 + j)).update(repeating: 0, count: g.dv)
-                }
-                for key in 0..<g.tk {
-                    let vr = vh + key * rv
-                    for j in 0..<g.group {
-                        addScaled(scores[j * g.tk + key], vr, into: output + g.outputOffset(b, h0 + j), g.dv)
-                    }
-                }
-            }
-        }
-        if !parallel || tasks == 1 {
-            for t in 0..<tasks { task(t) }
-        } else {
-            Parallelism.forEach(count: tasks, costPerItem: work / tasks) { task($0) }
-        }
-    }
-
-    /// The flash-decoding path of ``singleQueryForward(_:_:_:geometry:scale:output:splits:)``:
-    /// `splits` key ranges per `(batch, KV head)`, each reduced to per-head `(m, l, o)` in a scratch
-    /// slot of `Dv + 2` floats, then combined per head.
-    static func splitSingleQueryForward(_ pq: UnsafePointer<Float>, _ pk: UnsafePointer<Float>, _ pv: UnsafePointer<Float>,
-                                        geometry g: Geometry, scale: Float, output: UnsafeMutablePointer<Float>,
-                                        splits: Int) {
-        let (rk, rv) = (g.hkv * g.d, g.hkv * g.dv)
-        let tasks = g.batch * g.hkv
+        let threads = Parallelism.threadCount
+        let parallel = work >= singleQueryParallelWork && threads > 1
+        let splits = Swift.max(1, Swift.min(g.tk, requested ?? (parallel ? sequenceSplits(batches: g.batch, keys: g.tk, threads: threads) : 1)))
         let slot = g.dv + 2                        // o[Dv], m, l
-        let partials = UnsafeMutablePointer<Float>.allocate(capacity: tasks * splits * g.group * slot)
+        let pieces = g.batch * splits
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: pieces * g.hq * slot)
         defer { partials.deallocate() }
-        let pieces = tasks * splits
-        Parallelism.forEach(count: pieces, costPerItem: g.group * (g.tk / splits) * (g.d + g.dv)) { piece in
-            let t = piece / splits, part = piece % splits
-            let b = t / g.hkv, kv = t % g.hkv, h0 = kv * g.group
+        func piece(_ index: Int) {
+            let b = index / splits, part = index % splits
             let k0 = part * g.tk / splits, k1 = (part + 1) * g.tk / splits, n = k1 - k0
-            let kh = pk + g.keyOffset(b, kv) + k0 * rk, vh = pv + g.valueOffset(b, kv) + k0 * rv
-            let out = partials + piece * g.group * slot
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.group * n) { buffer in
+            let kb = pk + g.keyOffset(b, 0) + k0 * rk, vb = pv + g.valueOffset(b, 0) + k0 * rv
+            let out = partials + index * g.hq * slot
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.hq * n) { buffer in
                 let scores = buffer.baseAddress!
                 for key in 0..<n {
-                    let kr = kh + key * rk
-                    for j in 0..<g.group {
-                        scores[j * n + key] = scale * dot(pq + g.queryOffset(b, h0 + j), kr, g.d)
+                    let kr = kb + key * rk
+                    for h in 0..<g.hq {
+                        scores[h * n + key] = scale * dot(pq + g.queryOffset(b, h), kr + (h / g.group) * g.d, g.d)
                     }
                 }
-                for j in 0..<g.group {
-                    let row = scores + j * n, o = out + j * slot
+                for h in 0..<g.hq {
+                    let row = scores + h * n, o = out + h * slot
                     let m = SoftmaxKernels.rowMaximum(UnsafePointer(row), n)
                     if m == -.infinity {
                         row.update(repeating: 0, count: n)
@@ -377,31 +331,32 @@ enum AttentionKernels {
                     o.update(repeating: 0, count: g.dv)
                 }
                 for key in 0..<n {
-                    let vr = vh + key * rv
-                    for j in 0..<g.group {
-                        addScaled(scores[j * n + key], vr, into: out + j * slot, g.dv)
+                    let vr = vb + key * rv
+                    for h in 0..<g.hq {
+                        addScaled(scores[h * n + key], vr + (h / g.group) * g.dv, into: out + h * slot, g.dv)
                     }
                 }
             }
         }
-        // Combine: tasks · group · splits · Dv multiply-adds, negligible next to the pieces.
-        for t in 0..<tasks {
-            let b = t / g.hkv, kv = t % g.hkv
-            for j in 0..<g.group {
-                let o = output + g.outputOffset(b, kv * g.group + j)
+        if parallel && pieces > 1 {
+            Parallelism.forEach(count: pieces, costPerItem: work / pieces) { piece($0) }
+        } else {
+            for i in 0..<pieces { piece(i) }
+        }
+        // Combine: batch · Hq · splits · Dv multiply-adds, negligible next to the pieces.
+        for b in 0..<g.batch {
+            for h in 0..<g.hq {
+                let o = output + g.outputOffset(b, h)
+                func partial(_ part: Int) -> UnsafeMutablePointer<Float> { partials + ((b * splits + part) * g.hq + h) * slot }
                 var m = -Float.infinity
-                for part in 0..<splits { m = Swift.max(m, partials[((t * splits + part) * g.group + j) * slot + g.dv]) }
+                for part in 0..<splits { m = Swift.max(m, partial(part)[g.dv]) }
                 o.update(repeating: 0, count: g.dv)
                 guard m > -.infinity else { continue }
                 var total = 0.0
+                for part in 0..<splits { total += Double(partial(part)[g.dv + 1]) * exp(Double(partial(part)[g.dv] - m)) }
                 for part in 0..<splits {
-                    let p = partials + ((t * splits + part) * g.group + j) * slot
-                    total += Double(p[g.dv + 1]) * exp(Double(p[g.dv] - m))
-                }
-                for part in 0..<splits {
-                    let p = partials + ((t * splits + part) * g.group + j) * slot
-                    let weight = Float(exp(Double(p[g.dv] - m)) / total)
-                    if weight > 0 { addScaled(weight, UnsafePointer(p), into: o, g.dv) }
+                    let weight = Float(exp(Double(partial(part)[g.dv] - m)) / total)
+                    if weight > 0 { addScaled(weight, UnsafePointer(partial(part)), into: o, g.dv) }
                 }
             }
         }

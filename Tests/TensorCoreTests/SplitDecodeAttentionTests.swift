@@ -2,7 +2,7 @@ import XCTest
 @testable import TensorCore
 
 /// The flash-decoding path of single-query attention: keys split into ranges whose partial maxima,
-/// sums and weighted values are combined, against the Double reference and the unsplit path.
+/// sums and weighted values are combined, against the Double reference and one range.
 final class SplitDecodeAttentionTests: XCTestCase {
     /// Runs the single-query kernel with `splits` key ranges (nil: its own choice).
     private func decode(_ q: Tensor, _ k: Tensor, _ v: Tensor, splits: Int?) -> [Float] {
@@ -61,15 +61,16 @@ final class SplitDecodeAttentionTests: XCTestCase {
         assertClose(decode(q, k, v, splits: 4), expected, relativeTolerance: 1e-5, absoluteTolerance: 2e-6)
     }
 
-    /// Through the public entry point at 2 threads: a long enough SmolLM2-shaped context takes the
-    /// split path by itself (3 KV heads, 3 ranges each) and still matches the reference.
+    /// Through the public entry point at 2 threads: a long enough SmolLM2-shaped context (3 KV
+    /// heads) takes the split path by itself (7 ranges of about 570 keys) and still matches the
+    /// reference.
     func testPublicPathSplitsLongContextsOnTwoThreads() {
         let saved = Parallelism.threadCount
         defer { Parallelism.threadCount = saved }
         Parallelism.threadCount = 2
         let (tk, hq, hkv, d) = (4000, 9, 3, 64)
         XCTAssertGreaterThanOrEqual(hq * tk * 2 * d, AttentionKernels.singleQueryParallelWork)
-        XCTAssertEqual(AttentionKernels.sequenceSplits(tasks: hkv, keys: tk, threads: 2), 3)
+        XCTAssertEqual(AttentionKernels.sequenceSplits(batches: 1, keys: tk, threads: 2), 7)
         var data = RandomInputs(seed: 1321)
         let q = data.normal([1, 1, hq, d]), k = data.normal([1, tk, hkv, d]), v = data.normal([1, tk, hkv, d])
         let out = scaledDotProductAttention(query: q, key: k, value: v)
@@ -79,12 +80,12 @@ final class SplitDecodeAttentionTests: XCTestCase {
     }
 
     func testSplitChoice() {
-        // Few KV heads on 2 threads: enough ranges for about 4 pieces a thread, none under 512 keys.
-        XCTAssertEqual(AttentionKernels.sequenceSplits(tasks: 3, keys: 16_384, threads: 2), 3)
-        XCTAssertEqual(AttentionKernels.sequenceSplits(tasks: 3, keys: 1_000, threads: 2), 1)
-        XCTAssertEqual(AttentionKernels.sequenceSplits(tasks: 1, keys: 16_384, threads: 2), 8)
-        // Many KV heads already give every thread several pieces.
-        XCTAssertEqual(AttentionKernels.sequenceSplits(tasks: 8, keys: 16_384, threads: 2), 1)
-        XCTAssertEqual(AttentionKernels.sequenceSplits(tasks: 8, keys: 16_384, threads: 1), 1)
+        // One sequence on 2 threads: enough ranges for about 4 pieces a thread, none under 512 keys.
+        XCTAssertEqual(AttentionKernels.sequenceSplits(batches: 1, keys: 16_384, threads: 2), 8)
+        XCTAssertEqual(AttentionKernels.sequenceSplits(batches: 1, keys: 1_000, threads: 2), 1)
+        XCTAssertEqual(AttentionKernels.sequenceSplits(batches: 3, keys: 16_384, threads: 2), 3)
+        // A batch of many sequences already gives every thread several pieces; one thread never splits.
+        XCTAssertEqual(AttentionKernels.sequenceSplits(batches: 8, keys: 16_384, threads: 2), 1)
+        XCTAssertEqual(AttentionKernels.sequenceSplits(batches: 1, keys: 16_384, threads: 1), 1)
     }
 }
