@@ -37,8 +37,9 @@ import Darwin
 /// queries against 32 K keys then ran at 66 GFLOP per CPU second against 82 at 1 K keys, the
 /// block's passes spilling out of the caches; with the spans it runs at 76 (LongContextBenchmarks,
 /// one thread, Docs/Performance.md). A single query row without gradients (a decoding step) skips
-/// BLAS: per KV head, SIMD dot products, softmax and a weighted sum of value rows, split along the
-/// keys across threads when the context is long (flash-decoding).
+/// BLAS: SIMD dot products, softmax and a weighted sum of value rows, walking the cached rows in
+/// order for all heads at once, split along the keys across threads when the context is long
+/// (flash-decoding).
 ///
 /// - Parameters:
 ///   - query: The queries.
