@@ -144,7 +144,7 @@ let package = Package(
         // Every Swift snippet of README.md, Docs/ and the DocC catalogues, compiled and run.
         .testTarget(
             name: "DocumentationTests",
-            dependencies: ["TensorCore", "MiniCPMModel", "Tokenizer", "Charts", "Schedulers", "Optimizers", "Training", "Quantization", "TestSupport"],
+            dependencies: ["TensorCore", "MiniCPMModel", "Tokenizer", "Charts", "Schedulers", "Optimizers", "Training", "Quantization", "Evaluation", "TestSupport"],
             exclude: ["Snippets/README.md"]
         ),
         .testTarget(
@@ -209,6 +209,13 @@ let package = Package(
             name: "LongContextBenchmarks",
             dependencies: ["MiniCPMModel", "TensorCore", "CBLAS", "BenchmarkSupport"],
             path: "Benchmarks/LongContextBenchmarks"
+        ),
+        // MoE (8 experts, top-2) decode and prefill tokens/s beside a dense model of the same active
+        // parameters (Docs/Performance.md, issue 14).
+        .executableTarget(
+            name: "MoEBenchmarks",
+            dependencies: ["MiniCPMModel", "TensorCore", "CBLAS", "BenchmarkSupport"],
+            path: "Benchmarks/MoEBenchmarks"
         ),
         .executableTarget(
             name: "TensorCoreBenchmarks",

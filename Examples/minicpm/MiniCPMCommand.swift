@@ -8,7 +8,7 @@ struct MiniCPMCommand: ParsableCommand {
         commandName: "minicpm",
         abstract: "Run MiniCPM models on the CPU.",
         subcommands: [ChatCommand.self, GenerateCommand.self, LogitsCommand.self, QuantizeCommand.self, ScheduleCommand.self, TokenizeCommand.self,
-                      PrepareCorpusCommand.self, PrepareInstructionsCommand.self, TrainCommand.self, SFTCommand.self, DPOCommand.self, EvalCommand.self]
+                      PrepareCorpusCommand.self, PrepareInstructionsCommand.self, TrainCommand.self, SFTCommand.self, DPOCommand.self, EvalCommand.self, UpcycleCommand.self]
     )
 
     /// ArgumentParser's `main()`, after checking that every argument is UTF-8: Swift's

@@ -13,6 +13,16 @@ public enum TaskItem: Sendable, Equatable {
         }
     }
 
+    /// The subject or category the data set files the item under (MMLU's `abstract_algebra`, MATH's
+    /// `Algebra`); nil for data sets without one.
+    public var subject: String? {
+        switch self {
+        case let .multipleChoice(item): item.subject
+        case let .generation(item): item.subject
+        case .code: nil
+        }
+    }
+
     /// The reference answer as text (a multiple-choice item's correct letter).
     public var reference: String {
         switch self {
@@ -22,14 +32,18 @@ public enum TaskItem: Sendable, Equatable {
         }
     }
 
-    /// `template` with the item's `{question}`, `{choices}`, `{subject}` and `{prompt}` filled in.
-    func question(_ template: String) -> String {
+    /// `template` with the item's `{question}`, `{choices}`, `{subject}`, `{subject_zh}` and
+    /// `{prompt}` filled in. `{subject_zh}` is the subject's Chinese name in `dataset`'s list
+    /// (``ChineseSubjectName``), or `{subject}` for a subject it does not list.
+    func question(_ template: String, dataset: EvaluationDataset? = nil) -> String {
         switch self {
         case let .multipleChoice(item):
             let letters = OptionLetter.letters(count: item.choices.count)
             let listed = zip(letters, item.choices).map { "\($0). \($1)" }.joined(separator: "\n")
-            return Self.fill(template, ["question": item.question, "choices": listed,
-                                        "subject": (item.subject ?? "").replacingOccurrences(of: "_", with: " ")])
+            let subject = (item.subject ?? "").replacingOccurrences(of: "_", with: " ")
+            let chinese = item.subject.flatMap { ChineseSubjectName.of($0, in: dataset) } ?? subject
+            return Self.fill(template, ["question": item.question, "choices": listed, "subject": subject,
+                                        "subject_zh": chinese])
         case let .generation(item):
             return Self.fill(template, ["question": item.question, "subject": item.subject ?? ""])
         case let .code(item):

@@ -34,7 +34,9 @@ public struct TaskRunner {
     /// Runs `task`.
     ///
     /// - Parameters:
-    ///   - limit: Evaluate only the first `limit` items (in the data set's order).
+    ///   - limit: Evaluate only the first `limit` items: in the data set's order, or for data sets
+    ///     whose items name a subject (MMLU, CMMLU, C-Eval) in ``subjectInterleaved(_:)`` order, so
+    ///     that a limited run samples every subject instead of the first few.
     ///   - shots: Few-shot examples per item instead of the task file's count.
     ///   - outputDirectory: Where `<task>.jsonl` is written and resumed from; nil keeps nothing.
     ///   - progress: Called with (items done, items in total) after each item, and once at the start.
@@ -44,11 +46,15 @@ public struct TaskRunner {
         if let limit, limit < 0 { throw .invalidArgument(name: "limit", value: "\(limit)", requirement: ">= 0") }
         if let shots, shots < 0 { throw .invalidArgument(name: "shots", value: "\(shots)", requirement: ">= 0") }
         let split = task.evaluatedSplit
-        let all = try items(task.dataset, split)
+        let all = Self.subjectInterleaved(try items(task.dataset, split))
         let evaluated = limit.map { Array(all.prefix($0)) } ?? all
         let shotCount = shots ?? task.fewShot?.count ?? 0
         var notes: [String] = []
-        if let limit, limit < all.count { notes.append("first \(evaluated.count) of \(all.count) items (--limit \(limit))") }
+        if let limit, limit < all.count {
+            let subjects = Set(evaluated.compactMap(\.subject)).count
+            notes.append("first \(evaluated.count) of \(all.count) items (--limit \(limit))"
+                + (subjects > 0 ? ", taken in turn from \(subjects) subjects" : ""))
+        }
         var selector: FewShotSelector?
         if shotCount > 0 {
             guard let fewShot = task.fewShot else {
@@ -110,6 +116,32 @@ public struct TaskRunner {
         return try aggregate(task, records: records, result: result)
     }
 
+    /// The items of a data set whose items name a subject, reordered to take each subject's first
+    /// item (subjects in order of first appearance), then each one's second, and so on; other data
+    /// sets unchanged.
+    ///
+    /// MMLU's files are sorted by subject, so its first 50 items were all `abstract_algebra`; in this
+    /// order they are the first question of 50 subjects. A longer limit extends a shorter one's
+    /// items (the order does not depend on the limit), so an interrupted or extended run resumes.
+    public static func subjectInterleaved(_ items: [TaskItem]) -> [TaskItem] {
+        guard items.contains(where: { $0.subject != nil }) else { return items }
+        var order: [String] = []
+        var bySubject: [String: [TaskItem]] = [:]
+        for item in items {
+            let key = item.subject ?? ""
+            if bySubject[key] == nil { order.append(key) }
+            bySubject[key, default: []].append(item)
+        }
+        var result: [TaskItem] = []
+        result.reserveCapacity(items.count)
+        var rank = 0
+        while result.count < items.count {
+            for key in order where rank < bySubject[key]!.count { result.append(bySubject[key]![rank]) }
+            rank += 1
+        }
+        return result
+    }
+
     // MARK: Prompts
 
     /// The few-shot examples and the item's question, joined by the task's separator.
@@ -118,9 +150,9 @@ public struct TaskRunner {
             if task.dataset == .winogrande, case let .multipleChoice(e) = example {
                 return Self.winograndeFilled(e)
             }
-            return example.question(template) + example.answer(answerTemplate)
+            return example.question(template, dataset: task.dataset) + example.answer(answerTemplate)
         }
-        return (shown + [item.question(template)]).joined(separator: task.exampleSeparator)
+        return (shown + [item.question(template, dataset: task.dataset)]).joined(separator: task.exampleSeparator)
     }
 
     /// A WinoGrande sentence with its blank filled by the correct option.

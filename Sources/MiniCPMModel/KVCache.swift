@@ -58,6 +58,14 @@ public final class KVCache: @unchecked Sendable {
                     Tensor(shape: shape, borrowing: values.baseAddress, owner: self))
         }
 
+        /// Forgets the rows after the first `newLength`, for a caller that appended rows it does not
+        /// keep (``MiniCPM/logits(forContinuations:of:)``); the cache's ``KVCache/tokens`` never
+        /// included them. Their pages stay committed (the next append writes over them).
+        func rollBack(to newLength: Int) {
+            precondition(newLength >= 0 && newLength <= length, "cannot roll a layer of \(length) rows back to \(newLength)")
+            length = newLength
+        }
+
         /// Keeps the first `newLength` rows and gives the pages beyond them back.
         func trim(to newLength: Int) {
             length = newLength

@@ -29,6 +29,15 @@ extension MiniCPM {
             throw .configuration(.inFile(path: configURL.path, .inconsistent(
                 "num_hidden_layers is \(configuration.layerCount), but in the weights \(storedLayers.summary)")))
         }
+        // num_experts is as untrusted: every layer builds that many experts before any tensor is
+        // read, so the first layer's stored experts must cover it.
+        if configuration.expertCount > 0 {
+            let storedExperts = StoredLayerCount(names: owner.keys, prefix: "model.layers.0.mlp.experts.")
+            guard storedExperts.covers(configuration.expertCount) else {
+                throw .configuration(.inFile(path: configURL.path, .inconsistent(
+                    "num_experts is \(configuration.expertCount), but in the weights of layer 0 \(storedExperts.summary)")))
+            }
+        }
         // hidden_size sizes what is built before any tensor is read (the rotary frequency table has
         // hidden_size / heads / 2 entries): check it, with vocab_size, against the embedding first.
         let embedding = "model.embed_tokens.weight"

@@ -54,7 +54,8 @@ extension MiniCPM {
         if configuration.expertCount > 0 {
             let architecture = file.string(forKey: "general.architecture") ?? "llama"
             throw .invalidMetadata(key: "\(architecture).expert_count", value: "\(configuration.expertCount)",
-                                   reason: "mixture-of-experts models are not supported yet", path: path)
+                                   reason: "mixture-of-experts GGUF files are not supported yet (llama.cpp stacks a layer's experts into ffn_*_exps tensors, which this loader does not read); load the Hugging Face checkpoint instead",
+                                   path: path)
         }
         // The embedding_length sizes what is built before any tensor is checked (the rotary frequency
         // table has embedding_length / head_count / 2 entries): check it, with the vocabulary, first.
@@ -158,7 +159,7 @@ extension MiniCPM {
     ///   ``CheckpointError/invalidMetadata(key:value:reason:path:)`` for a tokenizer key outside
     ///   `tokenizer.` or a tokenizer without a string `tokenizer.ggml.model`, and
     ///   ``CheckpointError/writeFailed(path:reason:)`` for a rope scaling GGUF cannot express here
-    ///   (dynamic, LongRoPE), a parameter without a GGUF name or a declared tensor without a `Float`
+    ///   (dynamic, LongRoPE), a mixture-of-experts model, a parameter without a GGUF name or a declared tensor without a `Float`
     ///   parameter (both: a substituted linear layer), a matrix
     ///   with a NaN or infinite element to quantise (naming it) or a failed write.
     public func saveGGUF(to url: URL, type: GGUFTensorType = .f32,
@@ -172,6 +173,9 @@ extension MiniCPM {
         case .q8_0: fileType = 7       // LLAMA_FTYPE_MOSTLY_Q8_0
         case .bf16: fileType = 32      // LLAMA_FTYPE_MOSTLY_BF16
         default: throw .unsupportedDType(name: "(save)", dtype: "\(type)")
+        }
+        guard configuration.expertCount == 0 else {
+            throw .writeFailed(path: url.path, reason: "mixture-of-experts models are not written as GGUF yet (llama.cpp stacks a layer's experts into ffn_*_exps tensors); save the Hugging Face checkpoint instead")
         }
         if let (key, value) = tokenizer.first(where: { !$0.key.hasPrefix("tokenizer.") }) {
             throw .invalidMetadata(key: key, value: "\(value)", reason: "tokenizer metadata keys start with \"tokenizer.\"", path: url.path)

@@ -3,20 +3,20 @@ import TensorCore
 extension MiniCPM {
     /// The structure a configuration describes, every tensor still to be built (empty).
     ///
-    /// This is where the configuration chooses the blocks: a `num_experts` above 0 asks for
-    /// mixture-of-experts feed-forward blocks, which are not built yet, so it is an error rather
-    /// than a silently dense model.
+    /// This is where the configuration chooses the blocks: a `num_experts` above 0 asks for a
+    /// ``MixtureOfExperts`` block in every layer instead of the dense ``MLP``.
     init(unbuilt c: MiniCPMConfiguration) throws(MiniCPMConfigurationError) {
         try c.validate()
-        guard c.expertCount == 0 else {
-            throw .notSupported(key: "num_experts", value: "\(c.expertCount)",
-                                reason: "mixture-of-experts feed-forward blocks are not implemented yet")
-        }
         let norm = RMSNorm(weight: Tensor.zeros([0]), epsilon: c.rmsNormEpsilon)
         let attention = Attention(configuration: c, query: Linear.unbuilt, key: Linear.unbuilt,
                                   value: Linear.unbuilt, output: Linear.unbuilt)
-        let mlp = MLP(gate: Linear.unbuilt, up: Linear.unbuilt, down: Linear.unbuilt)
-        let layer = DecoderLayer(inputNorm: norm, attention: attention, postAttentionNorm: norm, feedForward: mlp,
+        let feedForward: any FeedForward = c.expertCount > 0
+            ? MixtureOfExperts(routerWeight: Tensor.zeros([0, 0]),
+                               experts: Array(repeating: Expert(gate: Linear.unbuilt, up: Linear.unbuilt, down: Linear.unbuilt),
+                                              count: c.expertCount),
+                               expertsPerToken: c.expertsPerToken)
+            : MLP(gate: Linear.unbuilt, up: Linear.unbuilt, down: Linear.unbuilt)
+        let layer = DecoderLayer(inputNorm: norm, attention: attention, postAttentionNorm: norm, feedForward: feedForward,
                                  residualScale: c.residualScale)
         self.init(configuration: c, embedding: Embedding(weight: Tensor.zeros([0, 0])),
                   layers: Array(repeating: layer, count: c.layerCount), finalNorm: norm,
@@ -24,9 +24,8 @@ extension MiniCPM {
     }
 
     /// Every tensor a dense model of `configuration` holds, in parameter order: Hugging Face and
-    /// GGUF names, shapes and roles.
-    /// - Throws: the configuration's validation errors, and
-    ///   ``MiniCPMConfigurationError/notSupported(key:value:reason:)`` for mixture-of-experts.
+    /// GGUF names, shapes and roles (with `num_experts` > 0, each layer's router and experts).
+    /// - Throws: the configuration's validation errors.
     public static func tensorDeclarations(for configuration: MiniCPMConfiguration) throws(MiniCPMConfigurationError) -> [TensorDeclaration] {
         try MiniCPM(unbuilt: configuration).tensorDeclarations
     }
@@ -62,9 +61,7 @@ extension MiniCPM {
     /// weights width-independent; `scale_emb` multiplies its output), norm gains 1. `init_std` is the
     /// configuration's `initializer_range`. Deterministic for a given seed.
     ///
-    /// - Throws: the configuration's validation errors, and
-    ///   ``MiniCPMConfigurationError/notSupported(key:value:reason:)`` for a configuration this
-    ///   version cannot build (mixture-of-experts).
+    /// - Throws: the configuration's validation errors.
     public init(configuration c: MiniCPMConfiguration, seed: UInt64) throws(MiniCPMConfigurationError) {
         var rng = SeededRandom(seed: seed)
         let linearStd = c.initializerRange / c.widthMultiplier.squareRoot()

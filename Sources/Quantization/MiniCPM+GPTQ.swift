@@ -99,12 +99,24 @@ extension DecoderLayer {
 
 /// Groups a decoder layer's linear layers in the order GPTQ quantises them: the layers reading the
 /// same input together (q/k/v, o, gate/up, down), any other layer in a group of its own after them.
+///
+/// A mixture-of-experts layer's experts (`mlp.experts.N.w1/w3`, then `w2`) form two stages each:
+/// an expert's Hessian is recorded from the rows routed to it alone, so experts never share one
+/// (an expert no calibration token reaches gets an empty Hessian, which GPTQ treats as dead inputs).
 private func sequentialStages(of layers: [(name: String, layer: any LinearLayer)]) -> [[(name: String, layer: any LinearLayer)]] {
     let known = ["q_proj": 0, "k_proj": 0, "v_proj": 0, "o_proj": 1, "gate_proj": 2, "up_proj": 2, "down_proj": 3]
+    let expertStage = ["w1": 0, "w3": 0, "w2": 1]
     var stages: [Int: [(name: String, layer: any LinearLayer)]] = [:]
     for (position, entry) in layers.enumerated() {
-        let leaf = String(entry.name.split(separator: ".").last ?? "")
-        stages[known[leaf] ?? 4 + position, default: []].append(entry)
+        let components = entry.name.split(separator: ".")
+        let leaf = String(components.last ?? "")
+        // Unknown layers come last, after every expert stage.
+        var key = known[leaf] ?? (1 << 40) + position
+        if components.count >= 3, components[components.count - 3] == "experts", let expert = Int(components[components.count - 2]),
+           let stage = expertStage[leaf] {
+            key = 4 + 2 * expert + stage
+        }
+        stages[key, default: []].append(entry)
     }
     return stages.keys.sorted().map { stages[$0]! }
 }

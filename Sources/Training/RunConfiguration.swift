@@ -147,9 +147,15 @@ public struct ModelSpecification: Sendable, Hashable, Codable {
     /// `dim_model_base`: the width whose learning rate the muP multipliers are relative to.
     public var dimModelBase: Int?
     public var maxPositionEmbeddings: Int?
+    /// `num_experts`: a mixture-of-experts model with this many experts per layer (each of
+    /// `intermediate_size`); absent or 0 for a dense one.
+    public var experts: Int?
+    /// `num_experts_per_tok`: experts each token is routed to.
+    public var expertsPerToken: Int?
 
     public init(preset: String? = nil, hiddenSize: Int? = nil, intermediateSize: Int? = nil, layers: Int? = nil,
-                heads: Int? = nil, keyValueHeads: Int? = nil, dimModelBase: Int? = nil, maxPositionEmbeddings: Int? = nil) {
+                heads: Int? = nil, keyValueHeads: Int? = nil, dimModelBase: Int? = nil, maxPositionEmbeddings: Int? = nil,
+                experts: Int? = nil, expertsPerToken: Int? = nil) {
         self.preset = preset
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
@@ -158,12 +164,15 @@ public struct ModelSpecification: Sendable, Hashable, Codable {
         self.keyValueHeads = keyValueHeads
         self.dimModelBase = dimModelBase
         self.maxPositionEmbeddings = maxPositionEmbeddings
+        self.experts = experts
+        self.expertsPerToken = expertsPerToken
     }
 
     enum CodingKeys: String, CodingKey {
         case preset, hiddenSize = "hidden_size", intermediateSize = "intermediate_size", layers = "num_hidden_layers"
         case heads = "num_attention_heads", keyValueHeads = "num_key_value_heads", dimModelBase = "dim_model_base"
         case maxPositionEmbeddings = "max_position_embeddings"
+        case experts = "num_experts", expertsPerToken = "num_experts_per_tok"
     }
 
     /// The model configuration for a vocabulary of `vocabularySize` ids.
@@ -184,6 +193,8 @@ public struct ModelSpecification: Sendable, Hashable, Codable {
         if let keyValueHeads { c.keyValueHeadCount = keyValueHeads }
         if let dimModelBase { c.baseModelDimension = Float(dimModelBase) }
         if let maxPositionEmbeddings { c.maxPositionEmbeddings = maxPositionEmbeddings }
+        if let experts { c.expertCount = experts }
+        if let expertsPerToken { c.expertsPerToken = expertsPerToken }
         do { try c.validate() } catch {
             throw TrainingError.invalidConfiguration(field: "model", reason: "\(error)")
         }

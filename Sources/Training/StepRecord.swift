@@ -16,10 +16,15 @@ public struct StepRecord: Sendable, Hashable, Codable {
     public var tokensPerSecond: Double
     /// The step's objective metrics, each per unit (e.g. DPO's `reward_accuracy`).
     public var metrics: [String: Double]
+    /// For a mixture-of-experts model, `expertTokens[layer][expert]`: the token slots the step's
+    /// forward passes routed to each expert (a token goes to `num_experts_per_tok` experts), summed
+    /// over its micro-batches; `nil` (absent from the log) for a dense model. A collapsing router
+    /// shows here as one expert taking most slots.
+    public var expertTokens: [[Int]]? = nil
 
     enum CodingKeys: String, CodingKey {
         case step, loss, learningRate = "lr", gradientNorm = "grad_norm", tokens, tokensSeen = "tokens_seen"
-        case tokensPerSecond = "tokens_per_s", metrics
+        case tokensPerSecond = "tokens_per_s", metrics, expertTokens = "expert_tokens"
     }
 }
 

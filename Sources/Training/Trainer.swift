@@ -75,6 +75,7 @@ where Source.Example == Objective.Example {
         model.clearGradients()
         var lossSum = 0.0
         var metrics: [String: Double] = [:]
+        var expertTokens: [[Int]]?
         var tokens = 0
         for first in stride(from: 0, to: count, by: microBatchSize) {
             let microBatch = Array(examples[first..<min(first + microBatchSize, count)])
@@ -82,6 +83,9 @@ where Source.Example == Objective.Example {
             lossSum += Double(output.lossSum.scalar)
             output.lossSum.backward(seed: seed)
             metrics.merge(output.metrics, uniquingKeysWith: +)
+            if let counts = output.expertTokens {
+                expertTokens = expertTokens.map { zip($0, counts).map { zip($0, $1).map(+) } } ?? counts
+            }
             tokens += objective.tokenCount(of: microBatch)
         }
         let loss = lossSum / Double(max(units, 1))
@@ -98,7 +102,7 @@ where Source.Example == Objective.Example {
         return StepRecord(step: step, loss: loss, learningRate: report.learningRate, gradientNorm: report.gradientNorm,
                           tokens: tokens, tokensSeen: tokensSeen,
                           tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0,
-                          metrics: metrics.mapValues { $0 / Double(max(units, 1)) })
+                          metrics: metrics.mapValues { $0 / Double(max(units, 1)) }, expertTokens: expertTokens)
     }
 }
 

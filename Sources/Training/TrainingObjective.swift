@@ -34,10 +34,15 @@ public struct ObjectiveOutput {
     public var lossSum: Tensor
     /// Named sums over the micro-batch (e.g. `"reward_accuracy"` for DPO); reported per unit.
     public var metrics: [String: Double]
+    /// For a mixture-of-experts model, the token slots routed to each expert of each layer
+    /// (`[layer][expert]`) in this micro-batch; `nil` for a dense model.
+    public var expertTokens: [[Int]]?
 
-    public init(lossSum: Tensor, metrics: [String: Double] = [:]) {
+    /// An output with the given loss sum, metric sums and expert loads.
+    public init(lossSum: Tensor, metrics: [String: Double] = [:], expertTokens: [[Int]]? = nil) {
         self.lossSum = lossSum
         self.metrics = metrics
+        self.expertTokens = expertTokens
     }
 }
 
@@ -46,11 +51,25 @@ public struct ObjectiveOutput {
 ///
 /// Sequences of a micro-batch are padded to the longest with `paddingID` and unscored targets; a
 /// causal model's padding at the end changes nothing before it.
+///
+/// For a mixture-of-experts model the Switch Transformer's load-balancing loss
+/// (``MiniCPM/loadBalancingLoss(_:)``, the mean over layers) times ``loadBalancingCoefficient`` is
+/// added to each unit's loss, and is reported as the metric `balance_loss` (unscaled) with the
+/// tokens per expert (``ObjectiveOutput/expertTokens``). Its statistics cover every input
+/// position, padding included, as Hugging Face's loss does without an attention mask.
 public struct LanguageModelingObjective: TrainingObjective {
     /// The input id placed after a shorter sequence's end.
     public var paddingID: Int
+    /// The weight of the load-balancing loss of a mixture-of-experts model (Switch Transformer:
+    /// 0.01); ignored for a dense model.
+    public var loadBalancingCoefficient: Float
 
-    public init(paddingID: Int = 0) { self.paddingID = paddingID }
+    /// An objective padding with `paddingID` and weighting an MoE model's balance loss by
+    /// `loadBalancingCoefficient`.
+    public init(paddingID: Int = 0, loadBalancingCoefficient: Float = 0.01) {
+        self.paddingID = paddingID
+        self.loadBalancingCoefficient = loadBalancingCoefficient
+    }
 
     public func weight(of example: TrainingSequence) -> Int { example.scoredTokenCount }
 
@@ -62,7 +81,16 @@ public struct LanguageModelingObjective: TrainingObjective {
         }
         let scored = examples.reduce(0) { $0 + weight(of: $1) }
         guard scored > 0 else { return ObjectiveOutput(lossSum: Tensor(0)) }
-        let mean = try model.loss(inputs: inputs, targets: targets, ignoreIndex: TrainingSequence.ignoredTarget)
-        return ObjectiveOutput(lossSum: mean * Float(scored))
+        guard model.configuration.hasExperts else {
+            let mean = try model.loss(inputs: inputs, targets: targets, ignoreIndex: TrainingSequence.ignoredTarget)
+            return ObjectiveOutput(lossSum: mean * Float(scored))
+        }
+        let (mean, routing) = try model.recordingRouting {
+            try model.loss(inputs: inputs, targets: targets, ignoreIndex: TrainingSequence.ignoredTarget)
+        }
+        let balance = MiniCPM.loadBalancingLoss(routing)
+        return ObjectiveOutput(lossSum: (mean + balance * loadBalancingCoefficient) * Float(scored),
+                               metrics: ["balance_loss": Double(balance.scalar) * Double(scored)],
+                               expertTokens: routing.map(\.tokensPerExpert))
     }
 }

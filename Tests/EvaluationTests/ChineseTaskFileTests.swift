@@ -26,7 +26,7 @@ final class ChineseTaskFileTests: XCTestCase {
         XCTAssertEqual(result.count, 3)
         XCTAssertEqual(records.count, 3)
         for record in records {
-            XCTAssertTrue(record.prompt.hasPrefix("以下是关于agronomy的单项选择题"), record.prompt)
+            XCTAssertTrue(record.prompt.hasPrefix("以下是关于农学的单项选择题"), record.prompt)
             XCTAssertTrue(record.prompt.hasSuffix("答案是："), record.prompt)
             XCTAssertTrue(record.prompt.contains("\nA. "), record.prompt)
             XCTAssertEqual(record.optionLogProbabilities?.count, 4)
@@ -39,8 +39,22 @@ final class ChineseTaskFileTests: XCTestCase {
         let (result, records) = try run("ceval", shots: 1)
         XCTAssertEqual(result.count, 3)
         for record in records {
-            XCTAssertTrue(record.prompt.hasPrefix("以下是中国关于computer network考试的单项选择题"), record.prompt)
+            XCTAssertTrue(record.prompt.hasPrefix("以下是中国关于计算机网络考试的单项选择题"), record.prompt)
             XCTAssertTrue(record.prompt.hasSuffix("答案："), record.prompt)
         }
+    }
+}
+
+/// The subject names the Chinese prompts show, from each data set's own list.
+final class ChineseSubjectNameTests: XCTestCase {
+    func testEachDataSetUsesItsOwnList() {
+        XCTAssertEqual(ChineseSubjectName.of("agronomy", in: .cmmlu), "农学")
+        XCTAssertEqual(ChineseSubjectName.of("accountant", in: .ceval), "注册会计师")
+        XCTAssertEqual(ChineseSubjectName.of("high_school_physics", in: .ceval), "高中物理")
+        XCTAssertEqual(ChineseSubjectName.of("high_school_physics", in: .cmmlu), "高中物理学")
+        XCTAssertEqual(ChineseSubjectName.of("mao_zedong_thought", in: .ceval), "毛泽东思想和中国特色社会主义理论体系概论")
+        XCTAssertNil(ChineseSubjectName.of("agronomy", in: .ceval))
+        XCTAssertEqual(ChineseSubjectName.of("agronomy"), "农学")
+        XCTAssertNil(ChineseSubjectName.of("abstract_algebra"))
     }
 }

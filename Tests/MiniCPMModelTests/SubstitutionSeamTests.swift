@@ -89,31 +89,4 @@ final class SubstitutionSeamTests: XCTestCase {
             XCTAssertGreaterThan(gradient?.scalars.map(abs).max() ?? 0, 0, "the block's weights get gradients")
         }
     }
-
-    /// `num_experts` asks for mixture-of-experts blocks, which are not built yet: a typed error from
-    /// every way of making a model, never a silently dense one.
-    func testConfigurationWithExpertsIsATypedError() throws {
-        var c = try MiniCPMConfiguration.load(contentsOf: fixtureURL("tiny-minicpm").appendingPathComponent("config.json"))
-        c.expertCount = 8
-        c.expertsPerToken = 2
-        let notSupported = MiniCPMConfigurationError.notSupported(
-            key: "num_experts", value: "8", reason: "mixture-of-experts feed-forward blocks are not implemented yet")
-        XCTAssertThrowsError(try MiniCPM(configuration: c, seed: 1)) {
-            XCTAssertEqual($0 as? MiniCPMConfigurationError, notSupported)
-        }
-        XCTAssertThrowsError(try MiniCPM.tensorDeclarations(for: c)) {
-            XCTAssertEqual($0 as? MiniCPMConfigurationError, notSupported)
-        }
-
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("experts-\(UUID().uuidString)")
-        try FileManager.default.copyItem(at: fixtureURL("tiny-minicpm"), to: directory)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("config.json"))) as! [String: Any]
-        json["num_experts"] = 8
-        json["num_experts_per_tok"] = 2
-        try JSONSerialization.data(withJSONObject: json).write(to: directory.appendingPathComponent("config.json"))
-        XCTAssertThrowsError(try MiniCPM(directory: directory)) {
-            XCTAssertEqual($0 as? CheckpointError, .configuration(notSupported))
-        }
-    }
 }

@@ -50,6 +50,7 @@ final class RunConfigurationTests: XCTestCase {
             (#""batch_tokens": 256,"#, #""batch_tokens": 256, "batch_schedule": [{"step": 0, "tokens": 512}],"#, "batch_schedule[0].step"),
             (#""preset": "9M""#, #""preset": "10M""#, "model.preset"),
             (#""sequence_length": 32,"#, "", "sequence_length"),
+            (#""preset": "9M""#, #""preset": "9M", "num_experts": 4, "num_experts_per_tok": 5"#, "num_experts_per_tok 5"),
         ]
         for (from, to, field) in cases {
             try Data(original.replacingOccurrences(of: from, with: to).utf8).write(to: url)
@@ -61,6 +62,16 @@ final class RunConfigurationTests: XCTestCase {
                 XCTAssertTrue(error.description.contains(field), "\(error) does not name \(field)")
             }
         }
+    }
+
+    /// `num_experts` and `num_experts_per_tok` in the model section make a mixture-of-experts model.
+    func testExpertsInTheModelSection() throws {
+        let json = #"{"preset": "9M", "num_experts": 8, "num_experts_per_tok": 2}"#
+        let model = try JSONDecoder().decode(ModelSpecification.self, from: Data(json.utf8))
+        let c = try model.makeConfiguration(vocabularySize: 320)
+        XCTAssertEqual(c.expertCount, 8)
+        XCTAssertEqual(c.expertsPerToken, 2)
+        XCTAssertEqual(try ModelSpecification(preset: "9M").makeConfiguration(vocabularySize: 320).expertCount, 0)
     }
 
     /// The schedule a configuration describes follows the paper's formulas (Section 4 and
