@@ -127,9 +127,10 @@ public final class KVCache: @unchecked Sendable {
     public var memoryBytes: Int { length * bytesPerToken }
 
     /// Bytes of memory the cache has committed: the whole pages written since the last
-    /// ``trim(to:)`` or ``reset()``, at least ``memoryBytes`` and at most a page per layer's keys
-    /// and values more. This, not ``reservedBytes``, is what the cache adds to the process's
-    /// resident size.
+    /// ``trim(to:)`` or ``reset()``, at least ``memoryBytes``, and at most a page per layer's keys
+    /// and values more unless rows were appended and rolled back since (scoring continuations with
+    /// ``MiniCPM/logits(forContinuations:of:)``), whose pages stay committed for the next append.
+    /// This, not ``reservedBytes``, is what the cache adds to the process's resident size.
     public var residentBytes: Int { layers.reduce(0) { $0 + $1.residentBytes } }
 
     /// Bytes of address space reserved for ``maximumLength`` tokens (page-rounded), which costs no
