@@ -106,11 +106,19 @@ public final class KVCache: @unchecked Sendable {
     public init(configuration: MiniCPMConfiguration, maximumLength: Int? = nil, reservedLength: Int = 256) {
         let maximum = max(0, maximumLength ?? KVCache.defaultMaximumLength(configuration))
         self.maximumLength = maximum
+        // Address space is plentiful but not endless (47 bits on x86-64 Linux): a cache reserves at
+        // most 2⁴⁴ bytes (16 TiB), so that an unbounded maximum (`Int.max`, deliberate
+        // extrapolation) reserves more than any machine could fill instead of overflowing.
+        let bytesPerToken = max(1, configuration.layerCount * 2 * configuration.keyValueWidth * MemoryLayout<Float>.stride)
+        let reserved = min(maximum, Self.addressSpaceLimit / bytesPerToken)
         layers = (0..<configuration.layerCount).map { _ in
             Layer(keyValueHeads: configuration.keyValueHeadCount, headDimension: configuration.headDimension,
-                  maximumLength: maximum)
+                  maximumLength: reserved)
         }
     }
+
+    /// The most address space one cache reserves, in bytes.
+    static let addressSpaceLimit = 1 << 44
 
     static func defaultMaximumLength(_ c: MiniCPMConfiguration) -> Int {
         switch c.ropeScaling {

@@ -31,6 +31,19 @@ final class KVCacheMemoryTests: XCTestCase {
         XCTAssertEqual(cache.residentBytes, 0)
     }
 
+    /// An unbounded maximum (`Int.max`, as for deliberate extrapolation) reserves a bounded amount
+    /// of address space and still caches tokens.
+    func testUnboundedMaximumReservesBoundedAddressSpace() throws {
+        let model = try MiniCPM(directory: fixtureURL("tiny-minicpm"))
+        let cache = KVCache(configuration: model.configuration, maximumLength: .max)
+        XCTAssertEqual(cache.maximumLength, .max)
+        XCTAssertLessThanOrEqual(cache.reservedBytes, KVCache.addressSpaceLimit + 2 * model.configuration.layerCount * 4096)
+        XCTAssertGreaterThan(cache.reservedBytes, KVCache.addressSpaceLimit / 2)
+        let ids = try ExpectedOutput(fixture: "tiny-minicpm").ids
+        let logits = try withoutGradients { try model.logits(for: ids, cache: cache) }
+        XCTAssertLessThan(maxAbsDifference(logits, try ExpectedOutput(fixture: "tiny-minicpm").logits), 1e-4)
+    }
+
     /// Appending thousands of rows one at a time keeps every row where it was first written: the
     /// views attention reads start at the same address, and the first rows keep their values.
     func testAppendingNeverMovesCachedRows() {
