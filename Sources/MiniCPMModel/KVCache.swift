@@ -107,7 +107,7 @@ public final class KVCache: @unchecked Sendable {
         let maximum = max(0, maximumLength ?? KVCache.defaultMaximumLength(configuration))
         self.maximumLength = maximum
         // Address space is plentiful but not endless (47 bits on x86-64 Linux): a cache reserves at
-        // most 2⁴⁴ bytes (16 TiB), so that an unbounded maximum (`Int.max`, deliberate
+        // most 2⁴⁰ bytes (1 TiB, 5 million tokens of MiniCPM-1.2B), so that an unbounded maximum (`Int.max`, deliberate
         // extrapolation) reserves more than any machine could fill instead of overflowing.
         let bytesPerToken = max(1, configuration.layerCount * 2 * configuration.keyValueWidth * MemoryLayout<Float>.stride)
         let reserved = min(maximum, Self.addressSpaceLimit / bytesPerToken)
@@ -118,7 +118,7 @@ public final class KVCache: @unchecked Sendable {
     }
 
     /// The most address space one cache reserves, in bytes.
-    static let addressSpaceLimit = 1 << 44
+    static let addressSpaceLimit = 1 << 40
 
     static func defaultMaximumLength(_ c: MiniCPMConfiguration) -> Int {
         switch c.ropeScaling {
