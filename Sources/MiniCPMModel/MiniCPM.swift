@@ -34,6 +34,18 @@ public struct MiniCPM: Module {
     /// ``MiniCPMError/contextOverflow(requested:maximum:)`` (with a cache, its ``KVCache/maximumLength``
     /// is the limit). Raise this value to extrapolate deliberately.
     public var maximumContextLength: Int
+    /// The most prompt tokens one forward pass takes when ``nextTokenLogits(for:cache:)`` prefills a
+    /// cache (and so when generation prefills its prompt); a longer prompt goes through in
+    /// consecutive chunks of this many tokens, like llama.cpp's `n_batch`. Values below 1 count as 1.
+    ///
+    /// A forward pass over `T` tokens holds activations of `T` rows (queries, keys, values and the
+    /// three `[T, intermediate]` feed-forward products): 46 MB per 1,000 tokens for MiniCPM-1.2B's
+    /// feed-forward block alone, 1.5 GB at 32 K. In chunks only the KV cache grows with the prompt;
+    /// the logits are the same (up to float rounding), because every chunk attends over the cached
+    /// rows of the ones before it, and with a dynamic `rope_scaling` every chunk is rotated with
+    /// the frequencies of the whole prompt's length, as one pass would be. 512 tokens keep the
+    /// matrix products as efficient as for a whole prompt.
+    public var prefillChunkLength: Int = 512
 
     /// A model with the given parts (checked against `configuration` by the loaders).
     public init(configuration: MiniCPMConfiguration, embedding: Embedding, layers: [DecoderLayer],
@@ -65,11 +77,26 @@ public struct MiniCPM: Module {
     }
 
     /// Logits of the last position only `[vocabularySize]`: what generation needs, without
-    /// computing the LM head for every prompt position.
+    /// computing the LM head for every prompt position. With a cache, a prompt longer than
+    /// ``prefillChunkLength`` runs in chunks of that many tokens, so that only the cache grows with
+    /// its length.
     public func nextTokenLogits(for tokens: [Int], cache: KVCache? = nil) throws(MiniCPMError) -> Tensor {
         try validate([tokens], cache: cache)
-        let hidden = hiddenStates([tokens], cache: cache)
-        let last = hidden.reshaped([tokens.count, configuration.hiddenSize]).sliced(alongAxis: 0, (tokens.count - 1)..<tokens.count)
+        let chunk = max(1, prefillChunkLength)
+        var hidden: Tensor
+        if let cache, tokens.count > chunk {
+            let totalLength = cache.length + tokens.count
+            var start = 0
+            repeat {
+                let end = min(tokens.count, start + chunk)
+                hidden = hiddenStates([Array(tokens[start..<end])], cache: cache, ropeSequenceLength: totalLength)
+                start = end
+            } while start < tokens.count
+        } else {
+            hidden = hiddenStates([tokens], cache: cache)
+        }
+        let rows = hidden.shape[1]
+        let last = hidden.reshaped([rows, configuration.hiddenSize]).sliced(alongAxis: 0, (rows - 1)..<rows)
         return project(last).reshaped([configuration.vocabularySize])
     }
 
@@ -128,12 +155,14 @@ public struct MiniCPM: Module {
     }
 
     /// The final-normalised hidden states `[B, T, hidden]` of a validated batch. With a cache (batch
-    /// 1), the tokens continue it and it is extended by them.
-    func hiddenStates(_ batch: [[Int]], cache: KVCache?) -> Tensor {
+    /// 1), the tokens continue it and it is extended by them. `ropeSequenceLength` is the total
+    /// length whose rotary frequencies apply (a chunked prefill passes the whole prompt's); by
+    /// default the cached tokens and these.
+    func hiddenStates(_ batch: [[Int]], cache: KVCache?, ropeSequenceLength: Int? = nil) -> Tensor {
         let (b, t) = (batch.count, batch[0].count)
         let ids = b == 1 ? batch[0] : batch.flatMap { $0 }
         func forward() -> Tensor {
-            let frequencies = rotary.frequencies(sequenceLength: (cache?.length ?? 0) + t)
+            let frequencies = rotary.frequencies(sequenceLength: ropeSequenceLength ?? (cache?.length ?? 0) + t)
             var h = embedding(ids).reshaped([b, t, configuration.hiddenSize]) * configuration.embeddingScale
             for (i, layer) in layers.enumerated() {
                 h = layer(h, rotary: frequencies, cache: cache?.layers[i])

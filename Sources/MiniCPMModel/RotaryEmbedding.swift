@@ -18,8 +18,9 @@ public struct RotaryFrequencies: Sendable, Hashable {
 /// linear, dynamic NTK, LongRoPE), following the Hugging Face MiniCPM rotary classes.
 ///
 /// A model holds one and its layers share it. The frequencies are computed once, when it is made;
-/// only dynamic NTK scaling, whose base grows with the sequence past `max_position_embeddings`,
-/// computes new ones, once per forward pass that goes past it.
+/// only dynamic NTK scaling, whose base grows with the sequence past `max_position_embeddings`, and
+/// LongRoPE past `original_max_position_embeddings` compute new ones, once per forward pass that
+/// goes past them.
 public struct RotaryEmbedding: Sendable {
     public let headDimension: Int
     public let base: Double
@@ -40,13 +41,23 @@ public struct RotaryEmbedding: Sendable {
     }
 
     /// The frequencies for a sequence whose total length, cache included, is `sequenceLength`.
+    ///
+    /// They differ from the ones at `max_position_embeddings` only past it: dynamic NTK raises the
+    /// base with the length, and LongRoPE switches from the short to the long factors once the
+    /// sequence exceeds `original_max_position_embeddings` (which matters when
+    /// `max_position_embeddings` does not already exceed it), as Hugging Face rebuilds its cos/sin
+    /// table for a longer sequence.
     public func frequencies(sequenceLength: Int) -> RotaryFrequencies {
-        if case .dynamic = scaling, sequenceLength > maxPositionEmbeddings {
-            return Self.computeFrequencies(headDimension: headDimension, base: base,
-                                           maxPositionEmbeddings: maxPositionEmbeddings, scaling: scaling,
-                                           sequenceLength: sequenceLength)
+        let beyond: Bool
+        switch scaling {
+        case .dynamic: beyond = sequenceLength > maxPositionEmbeddings
+        case let .longRope(_, _, original): beyond = sequenceLength > max(original, maxPositionEmbeddings)
+        case .linear, nil: beyond = false
         }
-        return fixed
+        guard beyond else { return fixed }
+        return Self.computeFrequencies(headDimension: headDimension, base: base,
+                                       maxPositionEmbeddings: maxPositionEmbeddings, scaling: scaling,
+                                       sequenceLength: sequenceLength)
     }
 
     /// Inverse frequencies (computed in Double, as Hugging Face does in float64 before casting).

@@ -1,4 +1,9 @@
 import CBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Multi-head scaled dot-product attention, `softmax(q kᵀ · scale + mask) v`, with grouped-query
 /// attention and a causal mask that accounts for a KV cache.
@@ -17,17 +22,24 @@ import CBLAS
 /// `Tk == n + 1`. Causal attention requires `Tk ≥ Tq`. Without `isCausal` every query sees every
 /// key; with `Tk == 0` the result is zeros.
 ///
-/// Implementation: for each `(batch, query head)` in parallel, `cblas_sgemm` on strided slices of
-/// the inputs (no copies), a stable softmax over the visible keys, and a second `cblas_sgemm` with the
-/// values, in blocks of 64 query rows and key tiles small enough that OpenBLAS stays on the calling
-/// thread. Causal attention skips the keys that a block of query rows cannot see. Only a 64-row
-/// scratch block of probabilities per head is ever held: when gradients are recorded, each row's
-/// softmax maximum and normaliser (2 floats) are kept, and the backward pass recomputes the block's
-/// probabilities from them with the same calls, bit for bit (as flash attention does; keeping the
-/// `B · Hq · Tq · Tk` probabilities instead cost 134 MB a layer for the 36M wind-tunnel model at
-/// batch 16 × 512, 1.6 GB of a training step, for one extra `q kᵀ` product saved). A single query row without gradients (a decoding
-/// step) skips BLAS: per KV head, SIMD dot products, softmax and a weighted sum of value rows, on
-/// the calling thread unless the context is long.
+/// Implementation: for each `(batch, query head)` in parallel, blocks of 64 query rows; for each
+/// block, the visible keys in spans of ``AttentionKernels/keysPerSpan`` (256) with an online softmax
+/// (FlashAttention): per row a running maximum and sum of exponentials, the output rows rescaled
+/// whenever the maximum grows, and normalised once at the end. Products are `cblas_sgemm` calls on
+/// strided slices of the inputs (no copies), in key tiles small enough that OpenBLAS stays on the
+/// calling thread. Only a `[64, 256]` scratch block of scores per worker is ever held (64 KiB, in L2),
+/// whatever the sequence length. When gradients are recorded, each row's final maximum and
+/// `1 / Σ exp` (2 floats) are kept, and the backward pass recomputes each span's probabilities from
+/// them, with `δᵢ = dOᵢ · Oᵢ` in place of a row sum over all keys, so it holds the same small
+/// blocks (keeping the `B · Hq · Tq · Tk` probabilities instead cost 134 MB a layer for the 36M
+/// wind-tunnel model at batch 16 × 512, 1.6 GB of a training step). Before the spans, a block held
+/// its scores for all `Tk` keys (8 MiB at 32 K keys, still linear in memory): one chunk of 512
+/// queries against 32 K keys then ran at 66 GFLOP per CPU second against 82 at 1 K keys, the
+/// block's passes spilling out of the caches; with the spans it runs at 76 (LongContextBenchmarks,
+/// one thread, Docs/Performance.md). A single query row without gradients (a decoding step) skips
+/// BLAS: SIMD dot products, softmax and a weighted sum of value rows, walking the cached rows in
+/// order for all heads at once, split along the keys across threads when the context is long
+/// (flash-decoding).
 ///
 /// - Parameters:
 ///   - query: The queries.
@@ -53,11 +65,11 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
                                  output: out.baseAddress!)
     }
     if record {
-        let q = query.detached(), k = key.detached(), v = value.detached()
+        let q = query.detached(), k = key.detached(), v = value.detached(), o = result.detached()
         let needs = (query.requiresGradient, key.requiresGradient, value.requiresGradient)
         let saved = statistics
         result = result.recorded(from: [query, key, value]) { upstream in
-            AttentionKernels.backward(query: q, key: k, value: v, statistics: saved, gradient: upstream,
+            AttentionKernels.backward(query: q, key: k, value: v, output: o, statistics: saved, gradient: upstream,
                                       geometry: g, scale: alpha, needs: needs)
         }
     }
@@ -70,13 +82,18 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
 /// `cblas_sgemm` call is kept at most ``blasSingleThreadedLimit`` multiply-adds (`M·N·K`): OpenBLAS
 /// runs such products on the calling thread, so heads in parallel never nest OpenBLAS's own thread
 /// pool inside ours (nested, they contend for the pool and run 4–5× slower on two cores). Query
-/// rows go in blocks of ``blockRows`` and keys in tiles sized to that limit (a whole decoding step
-/// over up to 4096 keys of head size 64 is one call).
+/// rows go in blocks of ``blockRows``, keys in spans of ``keysPerSpan`` (the online softmax's unit)
+/// and, within a span, in tiles sized to that limit.
 enum AttentionKernels {
     typealias Vector = SIMD16<Float>
 
     /// Query rows per score block.
     static let blockRows = 64
+
+    /// Keys per span of the online softmax: a `[64, 256]` block of scores is 64 KiB, which stays in
+    /// a core's L2 cache (512 KiB here) between the `q kᵀ` product, the exponentials and the
+    /// product with the values. Only tests change it, to cross span boundaries at small sizes.
+    nonisolated(unsafe) static var keysPerSpan = 256
 
     /// The largest `M·N·K` that OpenBLAS multiplies single-threaded: `65536 × GEMM_MULTITHREAD_THRESHOLD`
     /// (4 unless OpenBLAS was built otherwise). Only performance depends on it.
@@ -155,64 +172,78 @@ enum AttentionKernels {
         }
         let (rq, rv, ro) = (g.hq * g.d, g.hkv * g.dv, g.hq * g.dv)   // row strides
         let tasks = g.batch * g.hq
+        let span = Swift.max(1, keysPerSpan)
         Parallelism.forEach(count: tasks, costPerItem: g.tq * g.tk * (g.d + g.dv)) { task in
             let b = task / g.hq, h = task % g.hq, kv = h / g.group
             let qh = pq + g.queryOffset(b, h), kh = pk + g.keyOffset(b, kv), vh = pv + g.valueOffset(b, kv)
             let oh = output + g.outputOffset(b, h)
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: Swift.min(blockRows, g.tq) * g.tk)
+            let blockCapacity = Swift.min(blockRows, g.tq)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockCapacity * span)
             defer { scores.deallocate() }
+            // Per row of the block: the running maximum and sum of exponentials.
+            var maxima = [Float](repeating: 0, count: blockCapacity), sums = [Double](repeating: 0, count: blockCapacity)
             forEachTile(g.tq, blockRows) { r0, r1 in
                 let rows = r1 - r0
                 let keys = g.visibleKeys(row: r1 - 1)        // keys any row of the block can see
-                let tile = g.keyTile(rows: rows)
-                blockScores(qh + r0 * rq, kh, rows: rows, keys: keys, tile: tile, geometry: g, scale: scale, into: scores)
+                let tile = Swift.min(span, g.keyTile(rows: rows))
+                for i in 0..<rows {
+                    maxima[i] = -.infinity
+                    sums[i] = 0
+                    (oh + (r0 + i) * ro).update(repeating: 0, count: g.dv)
+                }
+                forEachTile(keys, span) { s0, s1 in
+                    let n = s1 - s0
+                    blockScores(qh + r0 * rq, kh + s0 * g.hkv * g.d, rows: rows, keys: n, tile: tile, stride: span,
+                                geometry: g, scale: scale, into: scores)
+                    for i in 0..<rows {
+                        let row = scores + i * span, o = oh + (r0 + i) * ro
+                        let visible = Swift.max(0, Swift.min(n, g.visibleKeys(row: r0 + i) - s0))
+                        let m = visible > 0 ? Swift.max(maxima[i], SoftmaxKernels.rowMaximum(row, visible)) : -.infinity
+                        if m == -.infinity {
+                            row.update(repeating: 0, count: n)
+                            continue
+                        }
+                        // Rescale what the earlier spans added to this row to the new maximum.
+                        if maxima[i] != m {
+                            let alpha = maxima[i] == -.infinity ? 0 : exp(maxima[i] - m)
+                            sums[i] *= Double(alpha)
+                            SoftmaxKernels.scale(o, alpha, g.dv)
+                            maxima[i] = m
+                        }
+                        sums[i] += SoftmaxKernels.sumOfExponentials(row, storingInto: row, visible, maximum: m)
+                        if n > visible { (row + visible).update(repeating: 0, count: n - visible) }
+                    }
+                    forEachTile(n, tile) { j0, j1 in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(g.dv), Int32(j1 - j0),
+                                    1, scores + j0, Int32(span), vh + (s0 + j0) * rv, Int32(rv), 1,
+                                    oh + r0 * ro, Int32(ro))
+                    }
+                }
                 let saved = statistics.map { $0 + ((b * g.hq + h) * g.tq + r0) * 2 }
                 for i in 0..<rows {
-                    let row = scores + i * g.tk
-                    let visible = g.visibleKeys(row: r0 + i)
-                    let (m, inverse) = softmaxRow(row, visible)
-                    if let saved { saved[2 * i] = m; saved[2 * i + 1] = inverse }
-                    if keys > visible { (row + visible).update(repeating: 0, count: keys - visible) }
-                }
-                forEachTile(keys, tile) { j0, j1 in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(g.dv), Int32(j1 - j0),
-                                1, scores + j0, Int32(g.tk), vh + j0 * rv, Int32(rv), j0 == 0 ? 0 : 1,
-                                oh + r0 * ro, Int32(ro))
+                    let inverse: Float = maxima[i] == -.infinity ? 0 : Float(1 / sums[i])
+                    SoftmaxKernels.scale(oh + (r0 + i) * ro, inverse, g.dv)
+                    if let saved { saved[2 * i] = maxima[i]; saved[2 * i + 1] = inverse }
                 }
             }
         }
     }
 
-    /// `scale · q kᵀ` of a block of `rows` query rows against the first `keys` keys, into `scores`
-    /// (row stride `Tk`), in tiles of `tile` keys. Forward and backward make exactly the same calls,
-    /// so the backward pass recomputes the forward's scores bit for bit.
+    /// `scale · q kᵀ` of a block of `rows` query rows against `keys` keys from `k`, into `scores`
+    /// (row stride `stride`), in tiles of `tile` keys. Forward and backward make exactly the same
+    /// calls, so the backward pass recomputes the forward's scores bit for bit.
     @inline(__always)
     static func blockScores(_ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, rows: Int, keys: Int, tile: Int,
-                            geometry g: Geometry, scale: Float, into scores: UnsafeMutablePointer<Float>) {
+                            stride: Int, geometry g: Geometry, scale: Float, into scores: UnsafeMutablePointer<Float>) {
         let (rq, rk) = (g.hq * g.d, g.hkv * g.d)
         forEachTile(keys, tile) { j0, j1 in
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(j1 - j0), Int32(g.d),
-                        scale, q, Int32(rq), k + j0 * rk, Int32(rk), 0, scores + j0, Int32(g.tk))
+                        scale, q, Int32(rq), k + j0 * rk, Int32(rk), 0, scores + j0, Int32(stride))
         }
     }
 
-    /// Softmax of the first `n` scores of a row in place, as ``SoftmaxKernels/softmaxRow(_:_:_:)``
-    /// computes it (`exp(x − max) · Float(1 / Σ)`), returning the maximum and that factor, from which
-    /// ``probabilityRow(_:_:maximum:inverse:)`` recomputes the same row.
-    @inline(__always)
-    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) -> (maximum: Float, inverse: Float) {
-        let m = SoftmaxKernels.rowMaximum(row, n)
-        if m == -.infinity {
-            row.update(repeating: 0, count: n)
-            return (m, 0)
-        }
-        let inverse = Float(1 / SoftmaxKernels.sumOfExponentials(row, storingInto: row, n, maximum: m))
-        SoftmaxKernels.scale(row, inverse, n)
-        return (m, inverse)
-    }
-
-    /// The probabilities of a row of `n` scores in place, from the statistics ``softmaxRow(_:_:)``
-    /// returned for the same scores.
+    /// The probabilities of a row of `n` scores in place, from the row's final maximum and
+    /// `1 / Σ exp(s − max)` that the forward pass saved.
     @inline(__always)
     static func probabilityRow(_ row: UnsafeMutablePointer<Float>, _ n: Int, maximum m: Float, inverse: Float) {
         if m == -.infinity {
@@ -233,48 +264,102 @@ enum AttentionKernels {
     /// 24 ms of attention per decoded token at 2 threads against 5.6 ms at 1, before this path).
     static let singleQueryParallelWork = 1 << 22
 
+    /// Keys a part of a split single-query call takes at least: 0.6 M multiply-adds for 9 query
+    /// heads of 64 (about a hundred microseconds), well above the cost of handing a piece to a worker.
+    static let minimumKeysPerSplit = 512
+
+    /// How many ranges to split each sequence's keys into, so that `threads` threads have about
+    /// ``Parallelism``'s few pieces each, but no range has fewer than ``minimumKeysPerSplit`` keys.
+    static func sequenceSplits(batches: Int, keys: Int, threads: Int) -> Int {
+        guard threads > 1, batches > 0 else { return 1 }
+        let wanted = (threads * Parallelism.chunksPerThread + batches - 1) / batches
+        return Swift.max(1, Swift.min(wanted, keys / minimumKeysPerSplit))
+    }
+
     /// One query row per head (a decoding step over a KV cache, `Tq == 1`) without BLAS: 48 tiny
     /// `sgemm` calls per layer (M = 1, each packing its operands) and a scratch allocation per head
-    /// cost more than the arithmetic. For each `(batch, KV head)`, with its query heads together so
-    /// every key and value row is read once: the scores against every key (16-lane dot products), a
-    /// stable softmax per head, and the probability-weighted sums of the value rows. The single
-    /// query sits at the last position, so a causal mask hides nothing.
+    /// cost more than the arithmetic. The single query sits at the last position, so a causal mask
+    /// hides nothing.
+    ///
+    /// The keys of each sequence go in ranges (flash-decoding), and a piece of work is one range
+    /// for **every** head: it walks its key rows and value rows once, front to back, each row
+    /// `[H_kv, D]` contiguous, computing every query head's scores against it (16-lane dot
+    /// products), then per head its maximum `m`, sum `l = Σ exp(s − m)` and unnormalised output
+    /// `o = Σ exp(s − m) v`. The ranges are then combined exactly,
+    /// `out = Σ exp(mᵢ − M) oᵢ / Σ exp(mᵢ − M) lᵢ` with `M = max mᵢ`. Reading whole rows in order
+    /// lets the hardware prefetcher stream the cache from memory; going KV head by KV head instead
+    /// read every row's slice of one head at a stride, which at 16 K tokens left the loop waiting on
+    /// memory (the kernel took 3× as long). Splitting the keys, not the heads, also gives 2 threads
+    /// work to share when a model has only 3 KV heads (SmolLM2). Short contexts, or one thread, take
+    /// one range. `splits` forces the number of ranges (tests); by default
+    /// ``sequenceSplits(batches:keys:threads:)`` chooses when the work is above
+    /// ``singleQueryParallelWork``.
     static func singleQueryForward(_ pq: UnsafePointer<Float>, _ pk: UnsafePointer<Float>, _ pv: UnsafePointer<Float>,
-                                   geometry g: Geometry, scale: Float, output: UnsafeMutablePointer<Float>) {
+                                   geometry g: Geometry, scale: Float, output: UnsafeMutablePointer<Float>,
+                                   splits requested: Int? = nil) {
         let (rk, rv) = (g.hkv * g.d, g.hkv * g.dv)
-        let tasks = g.batch * g.hkv
         let work = g.batch * g.hq * g.tk * (g.d + g.dv)
-        func task(_ t: Int) {
-            let b = t / g.hkv, kv = t % g.hkv
-            let kh = pk + g.keyOffset(b, kv), vh = pv + g.valueOffset(b, kv)
-            let h0 = kv * g.group
-            // The query heads sharing this KV head go together, so each key and value row is read
-            // once (from memory, at long contexts) rather than once per query head.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.group * g.tk) { buffer in
+        let threads = Parallelism.threadCount
+        let parallel = work >= singleQueryParallelWork && threads > 1
+        let splits = Swift.max(1, Swift.min(g.tk, requested ?? (parallel ? sequenceSplits(batches: g.batch, keys: g.tk, threads: threads) : 1)))
+        let slot = g.dv + 2                        // o[Dv], m, l
+        let pieces = g.batch * splits
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: pieces * g.hq * slot)
+        defer { partials.deallocate() }
+        func piece(_ index: Int) {
+            let b = index / splits, part = index % splits
+            let k0 = part * g.tk / splits, k1 = (part + 1) * g.tk / splits, n = k1 - k0
+            let kb = pk + g.keyOffset(b, 0) + k0 * rk, vb = pv + g.valueOffset(b, 0) + k0 * rv
+            let out = partials + index * g.hq * slot
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.hq * n) { buffer in
                 let scores = buffer.baseAddress!
-                for key in 0..<g.tk {
-                    let kr = kh + key * rk
-                    for j in 0..<g.group {
-                        scores[j * g.tk + key] = scale * dot(pq + g.queryOffset(b, h0 + j), kr, g.d)
+                for key in 0..<n {
+                    let kr = kb + key * rk
+                    for h in 0..<g.hq {
+                        scores[h * n + key] = scale * dot(pq + g.queryOffset(b, h), kr + (h / g.group) * g.d, g.d)
                     }
                 }
-                for j in 0..<g.group {
-                    let row = scores + j * g.tk
-                    SoftmaxKernels.softmaxRow(UnsafePointer(row), row, g.tk)
-                    (output + g.outputOffset(b, h0 + j)).update(repeating: 0, count: g.dv)
+                for h in 0..<g.hq {
+                    let row = scores + h * n, o = out + h * slot
+                    let m = SoftmaxKernels.rowMaximum(UnsafePointer(row), n)
+                    if m == -.infinity {
+                        row.update(repeating: 0, count: n)
+                        o[g.dv + 1] = 0
+                    } else {
+                        o[g.dv + 1] = Float(SoftmaxKernels.sumOfExponentials(UnsafePointer(row), storingInto: row, n, maximum: m))
+                    }
+                    o[g.dv] = m
+                    o.update(repeating: 0, count: g.dv)
                 }
-                for key in 0..<g.tk {
-                    let vr = vh + key * rv
-                    for j in 0..<g.group {
-                        addScaled(scores[j * g.tk + key], vr, into: output + g.outputOffset(b, h0 + j), g.dv)
+                for key in 0..<n {
+                    let vr = vb + key * rv
+                    for h in 0..<g.hq {
+                        addScaled(scores[h * n + key], vr + (h / g.group) * g.dv, into: out + h * slot, g.dv)
                     }
                 }
             }
         }
-        if work < singleQueryParallelWork || tasks == 1 {
-            for t in 0..<tasks { task(t) }
+        if parallel && pieces > 1 {
+            Parallelism.forEach(count: pieces, costPerItem: work / pieces) { piece($0) }
         } else {
-            Parallelism.forEach(count: tasks, costPerItem: work / tasks) { task($0) }
+            for i in 0..<pieces { piece(i) }
+        }
+        // Combine: batch · Hq · splits · Dv multiply-adds, negligible next to the pieces.
+        for b in 0..<g.batch {
+            for h in 0..<g.hq {
+                let o = output + g.outputOffset(b, h)
+                func partial(_ part: Int) -> UnsafeMutablePointer<Float> { partials + ((b * splits + part) * g.hq + h) * slot }
+                var m = -Float.infinity
+                for part in 0..<splits { m = Swift.max(m, partial(part)[g.dv]) }
+                o.update(repeating: 0, count: g.dv)
+                guard m > -.infinity else { continue }
+                var total = 0.0
+                for part in 0..<splits { total += Double(partial(part)[g.dv + 1]) * exp(Double(partial(part)[g.dv] - m)) }
+                for part in 0..<splits {
+                    let weight = Float(exp(Double(partial(part)[g.dv] - m)) / total)
+                    if weight > 0 { addScaled(weight, UnsafePointer(partial(part)), into: o, g.dv) }
+                }
+            }
         }
     }
 
@@ -307,11 +392,13 @@ enum AttentionKernels {
 
     // MARK: Backward
 
-    /// Gradients for query, key and value. Per `(batch, KV head)` in parallel, over its query heads
-    /// and blocks of query rows: `dV += Pᵀ dO`, `dP = dO Vᵀ`, `dS = P ⊙ (dP − rowsum(dP ⊙ P))`,
-    /// `dQ = scale · dS K`, `dK += scale · dSᵀ Q` (so the query heads sharing a KV head accumulate
-    /// into it without races). Key tiles a causal block cannot see are skipped.
-    static func backward(query: Tensor, key: Tensor, value: Tensor, statistics: Tensor?, gradient: Tensor,
+    /// Gradients for query, key and value. Per `(batch, KV head)` in parallel, over its query heads,
+    /// blocks of query rows and spans of keys (the forward's): the span's probabilities recomputed
+    /// from the saved statistics, `dV += Pᵀ dO`, `dP = dO Vᵀ`, `dS = P ⊙ (dP − δ)` with
+    /// `δᵢ = dOᵢ · Oᵢ` (`= Σⱼ Pᵢⱼ dPᵢⱼ`, so no pass over the whole row is needed; FlashAttention-2),
+    /// `dQ += scale · dS K`, `dK += scale · dSᵀ Q` (so the query heads sharing a KV head accumulate
+    /// into it without races). Keys a causal block cannot see are skipped.
+    static func backward(query: Tensor, key: Tensor, value: Tensor, output: Tensor, statistics: Tensor?, gradient: Tensor,
                          geometry g: Geometry, scale: Float, needs: (Bool, Bool, Bool)) -> [Tensor?] {
         let (needQ, needK, needV) = needs
         guard let statistics else {
@@ -319,68 +406,82 @@ enum AttentionKernels {
             return [needQ ? .zeros(query.shape) : nil, needK ? .zeros(key.shape) : nil,
                     needV ? .zeros(value.shape) : nil]
         }
-        let dq = needQ ? Tensor(shape: query.shape) { _ in } : nil     // fully written (beta 0 first)
-        let dk = needK ? Tensor.zeros(key.shape) : nil                 // accumulated
+        let dq = needQ ? Tensor.zeros(query.shape) : nil                // accumulated over spans
+        let dk = needK ? Tensor.zeros(key.shape) : nil
         let dv = needV ? Tensor.zeros(value.shape) : nil
         let pq = UnsafePointer(query.storage.baseAddress)
         let pk = UnsafePointer(key.storage.baseAddress)
         let pv = UnsafePointer(value.storage.baseAddress)
+        let po = UnsafePointer(output.storage.baseAddress)
         let pstats = UnsafePointer(statistics.storage.baseAddress)
         let pdo = UnsafePointer(gradient.storage.baseAddress)
         let pdq = dq?.storage.baseAddress, pdk = dk?.storage.baseAddress, pdv = dv?.storage.baseAddress
         let (rq, rk, rv, ro) = (g.hq * g.d, g.hkv * g.d, g.hkv * g.dv, g.hq * g.dv)
-        let ldp = Int32(g.tk)
+        let span = Swift.max(1, keysPerSpan)
+        let ldp = Int32(span)
         Parallelism.forEach(count: g.batch * g.hkv, costPerItem: g.group * g.tq * g.tk * (2 * g.d + 2 * g.dv)) { task in
             let b = task / g.hkv, kv = task % g.hkv
             let kh = pk + g.keyOffset(b, kv), vh = pv + g.valueOffset(b, kv)
             let dkh = pdk.map { $0 + g.keyOffset(b, kv) }, dvh = pdv.map { $0 + g.valueOffset(b, kv) }
-            let blockSize = Swift.min(blockRows, g.tq) * g.tk
+            let blockSize = Swift.min(blockRows, g.tq) * span
             let p = UnsafeMutablePointer<Float>.allocate(capacity: blockSize)
             defer { p.deallocate() }
             let scores: UnsafeMutablePointer<Float>? = needQ || needK ? .allocate(capacity: blockSize) : nil
             defer { scores?.deallocate() }
+            var delta = [Float](repeating: 0, count: Swift.min(blockRows, g.tq))
             for j in 0..<g.group {
                 let h = kv * g.group + j
-                let qh = pq + g.queryOffset(b, h), doh = pdo + g.outputOffset(b, h)
+                let qh = pq + g.queryOffset(b, h), doh = pdo + g.outputOffset(b, h), oh = po + g.outputOffset(b, h)
                 let dqh = pdq.map { $0 + g.queryOffset(b, h) }
                 forEachTile(g.tq, blockRows) { r0, r1 in
                     let rows = r1 - r0
                     let keys = g.visibleKeys(row: r1 - 1)
-                    let tile = g.keyTile(rows: rows)
+                    let tile = Swift.min(span, g.keyTile(rows: rows))
                     let (m, dOut, qRows) = (Int32(rows), doh + r0 * ro, qh + r0 * rq)
-                    // The forward's probabilities of this block, recomputed from its statistics.
-                    blockScores(qRows, kh, rows: rows, keys: keys, tile: tile, geometry: g, scale: scale, into: p)
                     let saved = pstats + ((b * g.hq + h) * g.tq + r0) * 2
                     for i in 0..<rows {
-                        let row = p + i * g.tk, visible = g.visibleKeys(row: r0 + i)
-                        probabilityRow(row, visible, maximum: saved[2 * i], inverse: saved[2 * i + 1])
-                        if keys > visible { (row + visible).update(repeating: 0, count: keys - visible) }
+                        var total = 0.0
+                        let (x, y) = (dOut + i * ro, oh + (r0 + i) * ro)
+                        for c in 0..<g.dv { total += Double(x[c]) * Double(y[c]) }
+                        delta[i] = Float(total)
                     }
-                    if let dvh {
-                        forEachTile(keys, tile) { j0, j1 in
-                            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(j1 - j0), Int32(g.dv), m,
-                                        1, p + j0, ldp, dOut, Int32(ro), 1, dvh + j0 * rv, Int32(rv))
+                    forEachTile(keys, span) { s0, s1 in
+                        let n = s1 - s0
+                        let ks = kh + s0 * rk, vs = vh + s0 * rv
+                        // The forward's probabilities of this span, recomputed from the statistics.
+                        blockScores(qRows, ks, rows: rows, keys: n, tile: tile, stride: span, geometry: g, scale: scale, into: p)
+                        for i in 0..<rows {
+                            let row = p + i * span
+                            let visible = Swift.max(0, Swift.min(n, g.visibleKeys(row: r0 + i) - s0))
+                            probabilityRow(row, visible, maximum: saved[2 * i], inverse: saved[2 * i + 1])
+                            if n > visible { (row + visible).update(repeating: 0, count: n - visible) }
                         }
-                    }
-                    guard let ds = scores else { return }
-                    forEachTile(keys, tile) { j0, j1 in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(j1 - j0), Int32(g.dv),
-                                    1, dOut, Int32(ro), vh + j0 * rv, Int32(rv), 0, ds + j0, ldp)
-                    }
-                    for i in 0..<rows {
-                        scoreGradientRow(UnsafePointer(p + i * g.tk), ds + i * g.tk, g.visibleKeys(row: r0 + i), keys)
-                    }
-                    if let dqh {
-                        forEachTile(keys, tile) { j0, j1 in
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(g.d), Int32(j1 - j0),
-                                        scale, ds + j0, ldp, kh + j0 * rk, Int32(rk), j0 == 0 ? 0 : 1,
-                                        dqh + r0 * rq, Int32(rq))
+                        if let dvh {
+                            forEachTile(n, tile) { j0, j1 in
+                                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(j1 - j0), Int32(g.dv), m,
+                                            1, p + j0, ldp, dOut, Int32(ro), 1, dvh + (s0 + j0) * rv, Int32(rv))
+                            }
                         }
-                    }
-                    if let dkh {
-                        forEachTile(keys, tile) { j0, j1 in
-                            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(j1 - j0), Int32(g.d), m,
-                                        scale, ds + j0, ldp, qRows, Int32(rq), 1, dkh + j0 * rk, Int32(rk))
+                        guard let ds = scores else { return }
+                        forEachTile(n, tile) { j0, j1 in
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(j1 - j0), Int32(g.dv),
+                                        1, dOut, Int32(ro), vs + j0 * rv, Int32(rv), 0, ds + j0, ldp)
+                        }
+                        for i in 0..<rows {
+                            let visible = Swift.max(0, Swift.min(n, g.visibleKeys(row: r0 + i) - s0))
+                            scoreGradientRow(UnsafePointer(p + i * span), ds + i * span, visible, n, rowSum: delta[i])
+                        }
+                        if let dqh {
+                            forEachTile(n, tile) { j0, j1 in
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, Int32(g.d), Int32(j1 - j0),
+                                            scale, ds + j0, ldp, ks + j0 * rk, Int32(rk), 1, dqh + r0 * rq, Int32(rq))
+                            }
+                        }
+                        if let dkh {
+                            forEachTile(n, tile) { j0, j1 in
+                                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(j1 - j0), Int32(g.d), m,
+                                            scale, ds + j0, ldp, qRows, Int32(rq), 1, dkh + (s0 + j0) * rk, Int32(rk))
+                            }
                         }
                     }
                 }
@@ -389,23 +490,13 @@ enum AttentionKernels {
         return [dq, dk, dv]
     }
 
-    /// `ds[j] = p[j] (dp[j] − Σ_k dp[k] p[k])` over the visible keys, in place over `dp`; zero beyond.
+    /// `ds[j] = p[j] (dp[j] − s)` over the `visible` keys, in place over `dp`; zero beyond, up to `n`.
+    /// `s` is the row's `Σ_k dp[k] p[k]` over all its keys (`dO · O`).
     @inline(__always)
-    static func scoreGradientRow(_ p: UnsafePointer<Float>, _ ds: UnsafeMutablePointer<Float>, _ visible: Int, _ n: Int) {
-        var acc = Vector()
-        var total = 0.0, pending = 0
+    static func scoreGradientRow(_ p: UnsafePointer<Float>, _ ds: UnsafeMutablePointer<Float>, _ visible: Int, _ n: Int,
+                                 rowSum s: Float) {
+        let vs = Vector(repeating: s)
         var j = 0
-        while j + 16 <= visible {
-            acc += UnsafeRawPointer(p + j).loadUnaligned(as: Vector.self)
-                * UnsafeRawPointer(ds + j).loadUnaligned(as: Vector.self)
-            pending += 1
-            if pending == 64 { total += Double(VectorMath.sum(acc)); acc = Vector(); pending = 0 }
-            j += 16
-        }
-        total += Double(VectorMath.sum(acc))
-        while j < visible { total += Double(p[j] * ds[j]); j += 1 }
-        let s = Float(total), vs = Vector(repeating: s)
-        j = 0
         while j + 16 <= visible {
             let vp = UnsafeRawPointer(p + j).loadUnaligned(as: Vector.self)
             let vd = UnsafeRawPointer(ds + j).loadUnaligned(as: Vector.self)

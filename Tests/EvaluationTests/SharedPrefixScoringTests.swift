@@ -45,7 +45,10 @@ final class SharedPrefixScoringTests: XCTestCase {
             for (a, b) in zip(row, scratch) { XCTAssertEqual(Double(a), b, accuracy: 1e-5 * max(1, abs(b))) }
         }
         // A prefix of an option scores as the option's first tokens: the rollback left nothing behind.
-        XCTAssertEqual(shared[4], Array(shared[1].prefix(2)))
+        // Up to rounding: a one-token continuation goes through the single-query attention kernel
+        // and a longer one through the blocked kernel (an online softmax), which round differently.
+        XCTAssertEqual(shared[4].count, 2)
+        for (a, b) in zip(shared[4], shared[1].prefix(2)) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b))) }
     }
 
     func testLanguageModelScoresTextOptionsThroughItsTokenizer() throws {

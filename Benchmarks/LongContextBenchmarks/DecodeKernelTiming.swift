@@ -1,0 +1,35 @@
+import BenchmarkSupport
+import TensorCore
+
+/// The decoding attention kernel alone: one query row of 9 heads against `keys` cached keys of 3 KV
+/// heads, at 1 and 2 threads, to show what splitting the keys across threads (flash-decoding)
+/// gives when there are only 3 KV heads to share out.
+struct DecodeKernelTiming: Codable {
+    var keys: Int
+    /// Threads → microseconds per call (median).
+    var microseconds: [String: Double]
+
+    static func measure(keys: Int, rounds: Int) -> DecodeKernelTiming {
+        let (hq, hkv, d) = (9, 3, 64)
+        var state: UInt64 = 0x51_7cc1
+        func random(_ shape: [Int]) -> Tensor {
+            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+            })
+        }
+        let q = random([1, 1, hq, d]), k = random([1, keys, hkv, d]), v = random([1, keys, hkv, d])
+        let saved = Parallelism.threadCount
+        defer { Parallelism.threadCount = saved }
+        var result: [String: Double] = [:]
+        for threads in [1, 2] {
+            Parallelism.threadCount = threads
+            var samples: [Double] = []
+            for _ in 0..<rounds {
+                samples.append(seconds { scaledDotProductAttention(query: q, key: k, value: v).withUnsafeBufferPointer { blackHole($0) } })
+            }
+            result["\(threads)"] = median(samples) * 1e6
+        }
+        return DecodeKernelTiming(keys: keys, microseconds: result)
+    }
+}
