@@ -15,16 +15,11 @@ final class SmolLM2LlamaCppTests: TemporaryDirectoryTestCase {
     private static let tokenCount = 16
 
     func testSavedSmolLM2RunsInLlamaCpp() throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard environment["MINICPM_LLAMA_CPP"] == "1" else {
-            throw XCTSkip("set MINICPM_LLAMA_CPP=1 to save SmolLM2 as Q4_0/Q8_0 and run it in llama.cpp")
-        }
         let source = try smolLM2URL()
-        let data = source.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let python = environment["MINICPM_LLAMA_CPP_PYTHON"].map { URL(fileURLWithPath: $0) }
-            ?? data.appendingPathComponent("llama-venv/bin/python")
-        let output = environment["MINICPM_LLAMA_CPP_OUT"].map { URL(fileURLWithPath: $0) } ?? directory!
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let peer = try LlamaCppPeer(skippingUnlessEnabled: "save SmolLM2 as Q4_0/Q8_0 and run it in llama.cpp",
+                                    data: source.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent(),
+                                    scratch: directory!)
+        let output = peer.output
 
         let file = try GGUFFile(contentsOf: source)
         let model = try MiniCPM(gguf: file)
@@ -47,13 +42,11 @@ final class SmolLM2LlamaCppTests: TemporaryDirectoryTestCase {
             let generated = suite[path]!
             print("suite, \(URL(fileURLWithPath: path).lastPathComponent): \(Self.prompt)|\(generated.text) \(generated.summary.tokens) (\(generated.summary.stopReason))")
         }
-        guard try run(python, ["-c", "import llama_cpp"]).status == 0 else {
-            throw XCTSkip("llama-cpp-python is not installed in \(python.path); the files were saved and read back")
+        guard try peer.run(["-c", "import llama_cpp"]).status == 0 else {
+            throw XCTSkip("llama-cpp-python is not installed in \(peer.python.path); the files were saved and read back")
         }
 
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Benchmarks/llama_cpp/run_gguf.py")
-        let result = try run(python, [script.path] + paths + ["--prompt", Self.prompt, "--tokens", "\(Self.tokenCount)"])
+        let result = try peer.run([LlamaCppPeer.script("run_gguf.py").path] + paths + ["--prompt", Self.prompt, "--tokens", "\(Self.tokenCount)"])
         XCTAssertEqual(result.status, 0, result.output)
         let runs = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]], result.output)
         XCTAssertEqual(runs.count, paths.count)
@@ -69,26 +62,5 @@ final class SmolLM2LlamaCppTests: TemporaryDirectoryTestCase {
                 XCTAssertEqual(Array(tokens.prefix(n)), Array(mine.prefix(n)), "llama.cpp and the suite on the F32 file")
             }
         }
-    }
-
-    private func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            throw XCTSkip("no Python at \(executable.path)")
-        }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        // stderr (llama.cpp's loading log) goes to a file, so that neither pipe can fill and block.
-        let log = directory.appendingPathComponent("\(UUID().uuidString).log")
-        try Data().write(to: log)
-        let pipe = Pipe(), errors = try FileHandle(forWritingTo: log)
-        process.standardOutput = pipe
-        process.standardError = errors
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try errors.close()
-        if process.terminationStatus != 0 { print(String(decoding: try Data(contentsOf: log), as: UTF8.self)) }
-        return (process.terminationStatus, output)
     }
 }
