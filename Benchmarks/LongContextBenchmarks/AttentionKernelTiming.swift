@@ -1,4 +1,5 @@
 import BenchmarkSupport
+import Foundation
 import TensorCore
 
 /// The prefill attention kernel alone: one 512-row chunk of queries (9 heads of 64) against `keys`
@@ -17,6 +18,11 @@ struct AttentionTiming: Codable {
 enum AttentionKernelTiming {
     static func measure(keys: Int, rounds: Int) -> AttentionTiming {
         let (rows, hq, hkv, d) = (512, 9, 3, 64)
+        // The chunk is the last 512 of the keys (a prefill chunk over a cache).
+        guard keys >= rows else {
+            FileHandle.standardError.write(Data("--attention-keys \(keys): the timed chunk of \(rows) rows needs at least \(rows) keys\n".utf8))
+            exit(2)
+        }
         var state: UInt64 = 0x9e37_79b9
         func random(_ shape: [Int]) -> Tensor {
             Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in

@@ -67,10 +67,10 @@ let shape = BenchmarkShape(layers: options.layers)
 
 switch options.child {
 case "prefill":
-    ChildProcess.reply(ChildMeasurements.prefill(shape: shape, length: options.length, whole: options.whole))
+    JSONChildProcess.reply(ChildMeasurements.prefill(shape: shape, length: options.length, whole: options.whole))
     exit(0)
 case "decode":
-    ChildProcess.reply(ChildMeasurements.decode(shape: shape, context: options.length, steps: options.decodeSteps, rounds: 3))
+    JSONChildProcess.reply(ChildMeasurements.decode(shape: shape, context: options.length, steps: options.decodeSteps, rounds: 3))
     exit(0)
 case nil:
     break
@@ -84,7 +84,7 @@ let common = ["--layers", "\(options.layers)"]
 var prefills: [PrefillResult] = []
 for length in options.lengths {
     for whole in [false, true] where !whole || length <= options.wholeUpTo {
-        let r = try ChildProcess.run(common + ["--child", "prefill", "--length", "\(length)"] + (whole ? ["--whole"] : []),
+        let r = try JSONChildProcess.run(JSONChildProcess.currentExecutable, common + ["--child", "prefill", "--length", "\(length)"] + (whole ? ["--whole"] : []),
                                      as: PrefillResult.self)
         progress("prefill \(length) \(r.mode): \(format(r.seconds, 2)) s (CPU \(format(r.cpuSeconds, 2)) s), peak RSS \(r.peakResidentBytes >> 20) MiB, cache \(r.cacheResidentBytes >> 20) MiB")
         prefills.append(r)
@@ -92,7 +92,7 @@ for length in options.lengths {
 }
 var decodes: [DecodeResult] = []
 for context in options.decodeContexts {
-    let r = try ChildProcess.run(common + ["--child", "decode", "--length", "\(context)", "--decode-steps", "\(options.decodeSteps)"],
+    let r = try JSONChildProcess.run(JSONChildProcess.currentExecutable, common + ["--child", "decode", "--length", "\(context)", "--decode-steps", "\(options.decodeSteps)"],
                                  as: DecodeResult.self)
     progress("decode at \(context): \(r.tokensPerSecond.sorted { $0.key < $1.key }.map { "\($0.key) thr \(format($0.value, 1)) tok/s" }.joined(separator: ", "))")
     decodes.append(r)

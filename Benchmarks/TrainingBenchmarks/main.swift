@@ -104,7 +104,7 @@ if options.worker {
 let machine = MachineInfo.current(openBLASConfig: openblas_get_config(), openBLASCore: openblas_get_corename())
 print("Training step benchmark on \(machine.cpuModel), \(machine.logicalCores) logical cores; OpenBLAS \(machine.openBLASConfig)")
 print("load average at start: \(machine.loadAverageAtStart)")
-let torch = options.pytorch ? Subprocess.pythonWithTorch() : nil
+let torch = options.pytorch ? PyTorchInterpreter.find() : nil
 if options.pytorch && torch == nil {
     print("PyTorch is not installed (scripts/install-torch.sh installs it into .data/torch-venv, or set TORCH_PYTHON): reporting Swift only")
 }
@@ -122,14 +122,14 @@ for (index, threads) in options.threadCounts.enumerated() {
         for side in swiftFirst ? ["swift", "pytorch"] : ["pytorch", "swift"] {
             if side == "swift" {
                 progress("— Swift, \(threads) thread(s), round \(round + 1)")
-                swiftRuns.append(try Subprocess.run("/proc/self/exe",
-                    ["--worker"] + workerArguments(threads: threads, breakdown: options.breakdown && round == 0)))
+                swiftRuns.append(try JSONChildProcess.run(URL(fileURLWithPath: "/proc/self/exe"),
+                    ["--worker"] + workerArguments(threads: threads, breakdown: options.breakdown && round == 0), as: RunResult.self))
             } else if let torch {
                 progress("— PyTorch, \(threads) thread(s), round \(round + 1)")
-                torchRuns.append(try Subprocess.run(torch.command[0], Array(torch.command.dropFirst()) + [script,
+                torchRuns.append(try JSONChildProcess.run(URL(fileURLWithPath: torch.command[0]), Array(torch.command.dropFirst()) + [script,
                     "--shape", options.shape.rawValue, "--batch", "\(options.batch)", "--seq", "\(options.sequence)",
                     "--threads", "\(threads)", "--steps", "\(options.steps)", "--warmup", "\(options.warmup)"],
-                    environment: options.pytorchEnvironment))
+                    environment: options.pytorchEnvironment, as: RunResult.self))
             }
         }
     }
