@@ -83,6 +83,8 @@ struct Report: Codable {
     /// The inference path over the recorded path, same MoE model.
     var inferenceOverRecordedDecode: Double
     var inferenceOverRecordedPrefill: Double
+    /// One layer's feed-forward block over the prompt's rows, phase by phase.
+    var prefillBreakdown: [Phase]
 }
 
 /// The whole measurement, on `options` (a parameter, so nothing here touches main-actor state).
@@ -166,6 +168,9 @@ func runBenchmark(_ options: Options) throws {
                                                             maximumRounds: options.rounds, budgetSeconds: 0),
                                             [prefill(moe), prefill(dense), prefill(moeRecorded)])
 
+    progress("prefill breakdown: one layer's feed-forward block over \(options.promptTokens) rows…")
+    let breakdown = prefillBreakdown(moe: moe, dense: dense, tokens: options.promptTokens, rounds: max(15, 3 * options.rounds))
+
     let names = ["MoE E=\(options.experts) k=\(options.active), I=\(options.expertIntermediate)",
                  "dense I=\(options.active * options.expertIntermediate)",
                  "MoE, recorded path (before)"]
@@ -184,7 +189,8 @@ func runBenchmark(_ options: Options) throws {
                         moeOverDenseDecode: rows[0].decodeTokensPerSecond / rows[1].decodeTokensPerSecond,
                         moeOverDensePrefill: rows[0].prefillTokensPerSecond / rows[1].prefillTokensPerSecond,
                         inferenceOverRecordedDecode: rows[0].decodeTokensPerSecond / rows[2].decodeTokensPerSecond,
-                        inferenceOverRecordedPrefill: rows[0].prefillTokensPerSecond / rows[2].prefillTokensPerSecond)
+                        inferenceOverRecordedPrefill: rows[0].prefillTokensPerSecond / rows[2].prefillTokensPerSecond,
+                        prefillBreakdown: breakdown)
 
     print(markdownTable(["model", "non-emb. params (total)", "active", "decode tok/s", "prefill tok/s"],
                         rows.map { [$0.model, "\($0.totalNonEmbeddingParameters)", "\($0.activeNonEmbeddingParameters)",
@@ -192,6 +198,9 @@ func runBenchmark(_ options: Options) throws {
                         numeric: [1, 2, 3, 4]))
     print("MoE / dense: decode \(format(report.moeOverDenseDecode, 2))×, prefill \(format(report.moeOverDensePrefill, 2))× " +
           "(\(options.threads) thread\(options.threads == 1 ? "" : "s"), medians of \(options.rounds) interleaved rounds)")
+    print(markdownTable(["phase (layer 0, \(options.promptTokens) rows)", "best ms", "median ms"],
+                        breakdown.map { [$0.phase, format($0.bestMilliseconds, 2), format($0.medianMilliseconds, 2)] },
+                        numeric: [1, 2]))
     print("MoE inference path / recorded path: decode \(format(report.inferenceOverRecordedDecode, 2))×, " +
           "prefill \(format(report.inferenceOverRecordedPrefill, 2))×")
     try emitJSONReport(report, printing: true, to: options.jsonPath)
