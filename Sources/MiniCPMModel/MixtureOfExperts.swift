@@ -12,9 +12,10 @@ import TensorCore
 ///
 /// Tokens are grouped by expert: each expert runs one matrix product per projection over the rows
 /// routed to it (a gemv for one decoded token), so a batch costs `E` products, not one per token,
-/// and a decoded token reads the weights of its `k` experts only. The same operations are
-/// TensorCore's differentiable ones, so while gradients are recorded they reach the experts and,
-/// through the kept renormalised probabilities, the router. (With `k = 1` the renormalised weight
+/// and a decoded token reads the weights of its `k` experts only. While gradients are recorded the
+/// block is made of TensorCore's differentiable operations, so gradients reach the experts and,
+/// through the kept renormalised probabilities, the router; otherwise it takes a direct inference
+/// path with the same values (`MixtureOfExperts+Inference.swift`). (With `k = 1` the renormalised weight
 /// is 1 and the router learns only from an auxiliary loss such as
 /// ``RouterStatistics/loadBalancingLoss``.)
 public struct MixtureOfExperts: FeedForward {
