@@ -11,7 +11,9 @@
 // The question it answers: does routing (router product, top-k, grouping tokens by expert,
 // gathering and combining rows) cost little beside the expert products, so that an MoE decodes
 // nearly as fast as the dense model that reads as many weights per token? The goal is MoE decode
-// ≥ 0.8 × dense. Prints a Markdown table, then the JSON document (also written to PATH).
+// ≥ 0.8 × dense. A third row runs the same MoE model with its blocks' direct inference path switched
+// off (`MixtureOfExperts.usesInferencePath = false`: the recorded path's tensor operations, as before
+// the inference path existed), so the two MoE paths are compared in the same run. Prints a Markdown table, then the JSON document (also written to PATH).
 
 import BenchmarkSupport
 import CBLAS
@@ -78,6 +80,11 @@ struct Report: Codable {
     var rows: [Row]
     var moeOverDenseDecode: Double
     var moeOverDensePrefill: Double
+    /// The inference path over the recorded path, same MoE model.
+    var inferenceOverRecordedDecode: Double
+    var inferenceOverRecordedPrefill: Double
+    /// One layer's feed-forward block over the prompt's rows, phase by phase.
+    var prefillBreakdown: [Phase]
 }
 
 /// The whole measurement, on `options` (a parameter, so nothing here touches main-actor state).
@@ -107,6 +114,13 @@ func runBenchmark(_ options: Options) throws {
     progress("initialising the models (random weights)…")
     let moe = try MiniCPM(configuration: moeConfiguration, seed: 1)
     let dense = try MiniCPM(configuration: denseConfiguration, seed: 1)
+    var moeRecorded = moe
+    for i in moeRecorded.layers.indices {
+        if var block = moeRecorded.layers[i].feedForward as? MixtureOfExperts {
+            block.usesInferencePath = false
+            moeRecorded.layers[i].feedForward = block
+        }
+    }
 
     var generator = SeededRandom(seed: 7)
     let prompt = (0..<options.promptTokens).map { _ in Int(generator.next() % 8192) }
@@ -143,20 +157,25 @@ func runBenchmark(_ options: Options) throws {
     progress("decode: \(options.decodeTokens) tokens × \(options.rounds) rounds, interleaved…")
     // measureInterleaved times the whole closure (prefill included); the decode loop's own time is
     // read from decodeSeconds inside it, so wrap each variant to collect that instead.
-    var decodeSamples: [[Double]] = [[], []]
+    var decodeSamples: [[Double]] = [[], [], []]
     _ = measureInterleaved(MeasurementPlan(warmupRounds: 1, minimumRounds: options.rounds, maximumRounds: options.rounds, budgetSeconds: 0),
                            [{ decode(moe)(); decodeSamples[0].append(decodeSeconds) },
-                            { decode(dense)(); decodeSamples[1].append(decodeSeconds) }])
+                            { decode(dense)(); decodeSamples[1].append(decodeSeconds) },
+                            { decode(moeRecorded)(); decodeSamples[2].append(decodeSeconds) }])
     decodeSamples = decodeSamples.map { Array($0.dropFirst()) }   // the warm-up round
     progress("prefill: \(options.promptTokens) tokens × \(options.rounds) rounds, interleaved…")
     let prefillSamples = measureInterleaved(MeasurementPlan(warmupRounds: 1, minimumRounds: options.rounds,
                                                             maximumRounds: options.rounds, budgetSeconds: 0),
-                                            [prefill(moe), prefill(dense)])
+                                            [prefill(moe), prefill(dense), prefill(moeRecorded)])
+
+    progress("prefill breakdown: one layer's feed-forward block over \(options.promptTokens) rows…")
+    let breakdown = prefillBreakdown(moe: moe, dense: dense, tokens: options.promptTokens, rounds: max(15, 3 * options.rounds))
 
     let names = ["MoE E=\(options.experts) k=\(options.active), I=\(options.expertIntermediate)",
-                 "dense I=\(options.active * options.expertIntermediate)"]
-    let configurations = [moeConfiguration, denseConfiguration]
-    let rows = (0..<2).map { i in
+                 "dense I=\(options.active * options.expertIntermediate)",
+                 "MoE, recorded path (before)"]
+    let configurations = [moeConfiguration, denseConfiguration, moeConfiguration]
+    let rows = (0..<3).map { i in
         Row(model: names[i], totalNonEmbeddingParameters: configurations[i].nonEmbeddingParameterCount,
             activeNonEmbeddingParameters: configurations[i].activeNonEmbeddingParameterCount,
             decodeTokensPerSecond: Double(options.decodeTokens) / median(decodeSamples[i]),
@@ -168,7 +187,10 @@ func runBenchmark(_ options: Options) throws {
                         shape: "hidden \(options.hiddenSize), \(options.layers) layers, 16/4 heads, vocabulary 8192, float32",
                         decodeTokens: options.decodeTokens, promptTokens: options.promptTokens, rows: rows,
                         moeOverDenseDecode: rows[0].decodeTokensPerSecond / rows[1].decodeTokensPerSecond,
-                        moeOverDensePrefill: rows[0].prefillTokensPerSecond / rows[1].prefillTokensPerSecond)
+                        moeOverDensePrefill: rows[0].prefillTokensPerSecond / rows[1].prefillTokensPerSecond,
+                        inferenceOverRecordedDecode: rows[0].decodeTokensPerSecond / rows[2].decodeTokensPerSecond,
+                        inferenceOverRecordedPrefill: rows[0].prefillTokensPerSecond / rows[2].prefillTokensPerSecond,
+                        prefillBreakdown: breakdown)
 
     print(markdownTable(["model", "non-emb. params (total)", "active", "decode tok/s", "prefill tok/s"],
                         rows.map { [$0.model, "\($0.totalNonEmbeddingParameters)", "\($0.activeNonEmbeddingParameters)",
@@ -176,6 +198,11 @@ func runBenchmark(_ options: Options) throws {
                         numeric: [1, 2, 3, 4]))
     print("MoE / dense: decode \(format(report.moeOverDenseDecode, 2))×, prefill \(format(report.moeOverDensePrefill, 2))× " +
           "(\(options.threads) thread\(options.threads == 1 ? "" : "s"), medians of \(options.rounds) interleaved rounds)")
+    print(markdownTable(["phase (layer 0, \(options.promptTokens) rows)", "best ms", "median ms"],
+                        breakdown.map { [$0.phase, format($0.bestMilliseconds, 2), format($0.medianMilliseconds, 2)] },
+                        numeric: [1, 2]))
+    print("MoE inference path / recorded path: decode \(format(report.inferenceOverRecordedDecode, 2))×, " +
+          "prefill \(format(report.inferenceOverRecordedPrefill, 2))×")
     try emitJSONReport(report, printing: true, to: options.jsonPath)
 }
 

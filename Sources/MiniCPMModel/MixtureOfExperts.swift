@@ -12,9 +12,10 @@ import TensorCore
 ///
 /// Tokens are grouped by expert: each expert runs one matrix product per projection over the rows
 /// routed to it (a gemv for one decoded token), so a batch costs `E` products, not one per token,
-/// and a decoded token reads the weights of its `k` experts only. The same operations are
-/// TensorCore's differentiable ones, so while gradients are recorded they reach the experts and,
-/// through the kept renormalised probabilities, the router. (With `k = 1` the renormalised weight
+/// and a decoded token reads the weights of its `k` experts only. While gradients are recorded the
+/// block is made of TensorCore's differentiable operations, so gradients reach the experts and,
+/// through the kept renormalised probabilities, the router; otherwise it takes a direct inference
+/// path with the same values (`MixtureOfExperts+Inference.swift`). (With `k = 1` the renormalised weight
 /// is 1 and the router learns only from an auxiliary loss such as
 /// ``RouterStatistics/loadBalancingLoss``.)
 public struct MixtureOfExperts: FeedForward {
@@ -24,6 +25,12 @@ public struct MixtureOfExperts: FeedForward {
     public var experts: [Expert]
     /// How many experts each token is routed to (`num_experts_per_tok`).
     public let expertsPerToken: Int
+    /// Whether, when no gradient is recorded, the block takes its direct inference path
+    /// (`inferenceOutput(rows:probabilities:routing:)`: gathered rows, one scatter-add of each
+    /// expert's weighted output) rather than the recorded path's tensor operations. On by default;
+    /// turning it off exists to compare the two (the equivalence tests and `make bench-moe`).
+    /// Not a parameter: checkpoints neither store nor read it.
+    public var usesInferencePath = true
 
     /// A block over `experts` routed by `routerWeight` (`[experts.count, hidden]`).
     /// - Precondition: `1 ≤ expertsPerToken ≤ experts.count`.
@@ -56,6 +63,18 @@ public struct MixtureOfExperts: FeedForward {
         }
         RoutingRecorder.current?.append(RouterStatistics(probabilities: probabilities,
                                                          tokensPerExpert: routing.tokensPerExpert))
+        if usesInferencePath && !GradientMode.isEnabled {
+            return inferenceOutput(rows: rows, probabilities: probabilities, routing: routing).reshaped(x.shape)
+        }
+        return recordedOutput(rows: rows, probabilities: probabilities, routing: routing).reshaped(x.shape)
+    }
+
+    /// The block's output as TensorCore's differentiable operations, so that a backward pass reaches
+    /// the experts and the router; `inferenceOutput(rows:probabilities:routing:)` computes the
+    /// same values with fewer passes when nothing is recorded.
+    func recordedOutput(rows: Tensor, probabilities: Tensor, routing: ExpertRouting) -> Tensor {
+        let (n, e, k) = (routing.tokenCount, routing.expertCount, routing.expertsPerToken)
+        let hidden = rows.shape[1]
 
         // The kept probabilities, renormalised per token: [n·k, 1] in slot order.
         let kept = probabilities.reshaped([n * e, 1])
@@ -81,7 +100,6 @@ public struct MixtureOfExperts: FeedForward {
         let all = outputs.count == 1 ? outputs[0] : Tensor.concatenate(outputs, alongAxis: 0)
         // Back to slot order, then the k slots of each token summed: a differentiable scatter-add.
         let bySlot = position == Array(0..<(n * k)) ? all : all.gatheringRows(position)
-        let combined = k == 1 ? bySlot : bySlot.reshaped([n, k, hidden]).sum(alongAxis: 1)
-        return combined.reshaped(x.shape)
+        return k == 1 ? bySlot : bySlot.reshaped([n, k, hidden]).sum(alongAxis: 1)
     }
 }
