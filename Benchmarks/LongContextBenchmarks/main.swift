@@ -110,7 +110,7 @@ if let gguf = options.accuracyGGUF {
     guard let text = options.accuracyText else { fatalError("--accuracy-gguf needs --accuracy-text") }
     let r = try CacheAccuracy.measure(gguf: gguf, text: text, tokens: options.accuracyTokens, prompt: options.accuracyPrompt)
     print("\n\(r.model), \(r.text): \(r.prompt) tokens prefilled, \(r.decoded) decoded one at a time (teacher-forced); f16 against f32 KV cache\n")
-    print(markdownTable(["positions", "max |Δlogit|", "mean |Δlogit|", "max |logit|", "top-1 agreement"],
+    print(markdownTable(["positions", "max abs Δlogit", "mean abs Δlogit", "max abs logit", "top-1 agreement"],
                         [["all", format(r.maxAbsLogitDifference, 4), format(r.meanAbsLogitDifference, 5), format(r.maxAbsLogit, 1),
                           format(r.topOneAgreement * 100, 2) + " %"],
                          ["decoded", format(r.decodeMaxAbsLogitDifference, 4), "", "", format(r.decodeTopOneAgreement * 100, 2) + " %"]],
