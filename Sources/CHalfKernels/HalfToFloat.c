@@ -73,3 +73,123 @@ void chk_half_to_float(const uint16_t *source, float *destination, size_t count)
 #endif
     chk_half_to_float_portable(source, destination, count);
 }
+
+// MARK: Fused kernels of the half-precision decoding step
+
+int chk_cpu_has_avx2_fma_f16c(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (forced_portable) return 0;
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+void chk_half_scores_portable(const float *q, const uint16_t *k, size_t rows, size_t row_stride, size_t heads,
+                              size_t group, size_t d, float scale, float *scores, size_t score_stride) {
+    for (size_t h = 0; h < heads; h++) {
+        const float *qh = q + h * d;
+        for (size_t j = 0; j < rows; j++) {
+            const uint16_t *kr = k + j * row_stride + (h / group) * d;
+            float s = 0;
+            for (size_t c = 0; c < d; c++) s += qh[c] * half_to_float(kr[c]);
+            scores[h * score_stride + j] = scale * s;
+        }
+    }
+}
+
+void chk_half_accumulate_portable(const float *p, size_t p_stride, const uint16_t *v, size_t rows, size_t row_stride,
+                                  size_t heads, size_t group, size_t d, float *out, size_t out_stride) {
+    for (size_t h = 0; h < heads; h++) {
+        float *o = out + h * out_stride;
+        const float *ph = p + h * p_stride;
+        for (size_t j = 0; j < rows; j++) {
+            const uint16_t *vr = v + j * row_stride + (h / group) * d;
+            float w = ph[j];
+            for (size_t c = 0; c < d; c++) o[c] += w * half_to_float(vr[c]);
+        }
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma,f16c")))
+static inline float horizontal_sum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void half_scores_avx2(const float *q, const uint16_t *k, size_t rows, size_t row_stride, size_t heads,
+                             size_t group, size_t d, float scale, float *scores, size_t score_stride) {
+    // Row by row, so each key row is read once from memory for all the heads that use it.
+    for (size_t j = 0; j < rows; j++) {
+        const uint16_t *row = k + j * row_stride;
+        for (size_t h = 0; h < heads; h++) {
+            const float *qh = q + h * d;
+            const uint16_t *kr = row + (h / group) * d;
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+            size_t c = 0;
+            for (; c + 16 <= d; c += 16) {
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + c), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(kr + c))), a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + c + 8), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(kr + c + 8))), a1);
+            }
+            for (; c + 8 <= d; c += 8) {
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + c), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(kr + c))), a0);
+            }
+            float s = horizontal_sum(_mm256_add_ps(a0, a1));
+            for (; c < d; c++) s += qh[c] * half_to_float(kr[c]);
+            scores[h * score_stride + j] = scale * s;
+        }
+    }
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void half_accumulate_avx2(const float *p, size_t p_stride, const uint16_t *v, size_t rows, size_t row_stride,
+                                 size_t heads, size_t group, size_t d, float *out, size_t out_stride) {
+    // Row by row as above; each head's output slice stays in L1 across the tile.
+    for (size_t j = 0; j < rows; j++) {
+        const uint16_t *row = v + j * row_stride;
+        for (size_t h = 0; h < heads; h++) {
+            const uint16_t *vr = row + (h / group) * d;
+            float *o = out + h * out_stride;
+            float w = p[h * p_stride + j];
+            __m256 vw = _mm256_set1_ps(w);
+            size_t c = 0;
+            for (; c + 8 <= d; c += 8) {
+                __m256 x = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vr + c)));
+                _mm256_storeu_ps(o + c, _mm256_fmadd_ps(vw, x, _mm256_loadu_ps(o + c)));
+            }
+            for (; c < d; c++) o[c] += w * half_to_float(vr[c]);
+        }
+    }
+}
+#endif
+
+void chk_half_scores(const float *q, const uint16_t *k, size_t rows, size_t row_stride, size_t heads, size_t group,
+                     size_t d, float scale, float *scores, size_t score_stride) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (chk_cpu_has_avx2_fma_f16c()) {
+        half_scores_avx2(q, k, rows, row_stride, heads, group, d, scale, scores, score_stride);
+        return;
+    }
+#endif
+    chk_half_scores_portable(q, k, rows, row_stride, heads, group, d, scale, scores, score_stride);
+}
+
+void chk_half_accumulate(const float *p, size_t p_stride, const uint16_t *v, size_t rows, size_t row_stride,
+                         size_t heads, size_t group, size_t d, float *out, size_t out_stride) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (chk_cpu_has_avx2_fma_f16c()) {
+        half_accumulate_avx2(p, p_stride, v, rows, row_stride, heads, group, d, out, out_stride);
+        return;
+    }
+#endif
+    chk_half_accumulate_portable(p, p_stride, v, rows, row_stride, heads, group, d, out, out_stride);
+}

@@ -10,11 +10,13 @@ import Darwin
 /// ``scaledDotProductAttention(query:key:value:isCausal:scale:)`` on the widened keys and values,
 /// up to `Float` rounding.
 ///
-/// The rows are widened on the fly, ``HalfAttentionKernels/rowsPerTile`` at a time, into a small
-/// float tile (F16C's `vcvtph2ps` where the CPU has it), and the tile goes through the same dot
-/// products, softmax and weighted sums as the float kernel, split along the keys across threads
-/// for long contexts (flash-decoding). Only the tile is ever held in `Float`, so the cache's
-/// memory and the bytes read per step are half those of a float cache. No gradient is recorded.
+/// The rows are read ``HalfAttentionKernels/rowsPerTile`` at a time: on a CPU with AVX2, FMA and
+/// F16C, C kernels widen them in registers (`vcvtph2ps`) inside the dot products and the weighted
+/// sums; elsewhere they are widened into a small float tile that goes through the float kernel's
+/// loops. Softmax and the split along the keys across threads for long contexts
+/// (flash-decoding) are the float kernel's. Nothing but a tile is ever held in `Float`, so the
+/// cache's memory and the bytes read per step are half those of a float cache. No gradient is
+/// recorded.
 ///
 /// - Parameters:
 ///   - query: `[1, 1, Hq, D]` or `[1, Hq, D]`.
@@ -63,6 +65,11 @@ enum HalfAttentionKernels {
         let slot = g.d + 2                         // o[D], m, l
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: splits * g.hq * slot)
         defer { partials.deallocate() }
+        // AVX2 + FMA + F16C: C kernels that widen in registers, 8 lanes at a time. The library is
+        // built for baseline x86-64, where Swift's 16-lane SIMD becomes SSE without FMA and the
+        // float kernel is compute-bound, so without these the half cache saved memory but no
+        // time. Elsewhere: rows widened into a float tile, then the float kernel's loops.
+        let fused = chk_cpu_has_avx2_fma_f16c() != 0
         func piece(_ part: Int) {
             let k0 = part * g.tk / splits, k1 = (part + 1) * g.tk / splits, n = k1 - k0
             let out = partials + part * g.hq * slot
@@ -71,6 +78,10 @@ enum HalfAttentionKernels {
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: g.hq * n)
             defer { scores.deallocate() }
             AttentionKernels.forEachTile(n, rowsPerTile) { j0, j1 in
+                if fused {
+                    chk_half_scores(pq, pk + (k0 + j0) * rk, j1 - j0, rk, g.hq, g.group, g.d, scale, scores + j0, n)
+                    return
+                }
                 chk_half_to_float(pk + (k0 + j0) * rk, tile, (j1 - j0) * rk)
                 for key in j0..<j1 {
                     let kr = UnsafePointer(tile + (key - j0) * rk)
@@ -92,6 +103,10 @@ enum HalfAttentionKernels {
                 o.update(repeating: 0, count: g.d)
             }
             AttentionKernels.forEachTile(n, rowsPerTile) { j0, j1 in
+                if fused {
+                    chk_half_accumulate(scores + j0, n, pv + (k0 + j0) * rk, j1 - j0, rk, g.hq, g.group, g.d, out, slot)
+                    return
+                }
                 chk_half_to_float(pv + (k0 + j0) * rk, tile, (j1 - j0) * rk)
                 for key in j0..<j1 {
                     let vr = UnsafePointer(tile + (key - j0) * rk)

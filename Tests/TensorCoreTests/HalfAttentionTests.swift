@@ -37,7 +37,7 @@ final class HalfAttentionTests: XCTestCase {
 
     /// The scores and weighted values of the half kernel equal those of the float math on the
     /// widened rows: against the Double reference, with one range and with several, through the
-    /// F16C path and the forced portable path, which agree bit for bit.
+    /// fused AVX2 + F16C kernels and the forced portable path (a widened tile, the float loops).
     func testMatchesDoubleReferenceOnHalfRoundedRows() {
         for (tk, hq, hkv, d, seed) in [(700, 9, 3, 64, UInt64(1401)), (300, 24, 8, 64, 1402), (37, 6, 2, 5, 1403), (1, 4, 1, 8, 1404)] {
             var data = RandomInputs(seed: seed)
@@ -58,8 +58,9 @@ final class HalfAttentionTests: XCTestCase {
                     results.append(out)
                 }
             }
-            XCTAssertEqual(results[0], results[2], "F16C and portable widening give the same attention")
-            XCTAssertEqual(results[1], results[3])
+            assertClose(results[0], results[2].map(Double.init), relativeTolerance: 1e-5, absoluteTolerance: 1e-6,
+                        "fused and portable paths")
+            assertClose(results[1], results[3].map(Double.init), relativeTolerance: 1e-5, absoluteTolerance: 1e-6)
             // The public entry point equals the float kernel on the widened rows up to Float rounding.
             let public16 = keyBits.withUnsafeBufferPointer { pk in
                 valueBits.withUnsafeBufferPointer { pv in
@@ -71,6 +72,42 @@ final class HalfAttentionTests: XCTestCase {
             let float = scaledDotProductAttention(query: q, key: Tensor(shape: [1, tk, hkv, d], scalars: k),
                                                   value: Tensor(shape: [1, tk, hkv, d], scalars: v))
             assertClose(public16.scalars, float.scalars.map(Double.init), relativeTolerance: 1e-5, absoluteTolerance: 1e-6)
+        }
+    }
+
+    /// The fused C kernels, dispatched and portable, against Double sums over one tile, with a
+    /// head size that leaves tails after the 16- and 8-lane loops (27) and grouped heads.
+    func testFusedKernelsMatchDoubleSums() {
+        for (rows, hq, hkv, d) in [(32, 9, 3, 64), (7, 6, 2, 27), (1, 4, 4, 8)] {
+            var data = RandomInputs(seed: UInt64(1430 + d))
+            let q = data.normal([hq, d]).scalars
+            let bits = data.normal([rows, hkv, d]).scalars.map(HalfPrecision.float16Bits)
+            let p = data.normal([hq, rows]).scalars
+            let widened = bits.map(HalfPrecision.float(fromFloat16Bits:))
+            let (rk, group, scale) = (hkv * d, hq / hkv, Float(0.3))
+            var expectedScores = [Double](repeating: 0, count: hq * rows)
+            var expectedOut = [Double](repeating: 0, count: hq * d)
+            for h in 0..<hq {
+                for j in 0..<rows {
+                    var s = 0.0
+                    for c in 0..<d { s += Double(q[h * d + c]) * Double(widened[j * rk + (h / group) * d + c]) }
+                    expectedScores[h * rows + j] = Double(scale) * s
+                    for c in 0..<d { expectedOut[h * d + c] += Double(p[h * rows + j]) * Double(widened[j * rk + (h / group) * d + c]) }
+                }
+            }
+            for portable in [false, true] {
+                var scores = [Float](repeating: .nan, count: hq * rows)
+                var out = [Float](repeating: 0, count: hq * d)
+                if portable {
+                    chk_half_scores_portable(q, bits, rows, rk, hq, group, d, scale, &scores, rows)
+                    chk_half_accumulate_portable(p, rows, bits, rows, rk, hq, group, d, &out, d)
+                } else {
+                    chk_half_scores(q, bits, rows, rk, hq, group, d, scale, &scores, rows)
+                    chk_half_accumulate(p, rows, bits, rows, rk, hq, group, d, &out, d)
+                }
+                assertClose(scores, expectedScores, relativeTolerance: 1e-5, absoluteTolerance: 1e-5, "scores d \(d) portable \(portable)")
+                assertClose(out, expectedOut, relativeTolerance: 1e-5, absoluteTolerance: 1e-5, "weighted sum d \(d) portable \(portable)")
+            }
         }
     }
 
