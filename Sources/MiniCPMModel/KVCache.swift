@@ -18,6 +18,14 @@ import TensorCore
 /// occupy, ``residentBytes`` the memory committed (whole pages, up to the longest length since the
 /// last trim) and ``reservedBytes`` the address space held. ``trim(to:)`` and ``reset()`` return
 /// the pages they free to the system.
+///
+/// ## Half precision
+///
+/// `KVCache(configuration:maximumLength:storage: .float16)` stores keys and values as IEEE binary16
+/// (``KVCacheStorage/float16``): every size above halves, plus a scratch of one layer's rows in
+/// `Float` that multi-token appends widen the prefix into (`HalfRowScratch`; counted in
+/// ``residentBytes`` and ``reservedBytes``, so a half cache may reserve up to `1 + 2 / layers` times
+/// the 1 TiB cap below). Decoding one token reads the half rows directly.
 public final class KVCache: @unchecked Sendable {
     /// One layer's keys and values, rows `[maximumLength, keyValueHeads, headDimension]` each,
     /// reserved up front (see ``KVCache``'s Memory section).
@@ -31,7 +39,7 @@ public final class KVCache: @unchecked Sendable {
         private let keys: ReservedFloatBuffer
         private let values: ReservedFloatBuffer
         /// For ``KVCacheStorage/float16``: the float rows a multi-token append hands to attention,
-        /// shared by all layers (see ``HalfRowScratch``).
+        /// shared by all layers (see `HalfRowScratch`).
         private let scratch: HalfRowScratch?
         private let keyValueHeads: Int
         private let headDimension: Int
@@ -217,7 +225,7 @@ public final class KVCache: @unchecked Sendable {
     /// ``MiniCPM/logits(forContinuations:of:)``), whose pages stay committed for the next append.
     /// This, not ``reservedBytes``, is what the cache adds to the process's resident size. A
     /// ``KVCacheStorage/float16`` cache adds its scratch's committed pages: one layer's rows in
-    /// `Float`, up to the longest prefix a multi-token append widened (``HalfRowScratch``).
+    /// `Float`, up to the longest prefix a multi-token append widened (`HalfRowScratch`).
     public var residentBytes: Int { layers.reduce(0) { $0 + $1.residentBytes } + (scratch?.residentBytes ?? 0) }
 
     /// Bytes of address space reserved for ``maximumLength`` tokens (page-rounded), which costs no
