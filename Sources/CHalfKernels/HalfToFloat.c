@@ -128,24 +128,46 @@ static inline float horizontal_sum(__m256 v) {
 __attribute__((target("avx2,fma,f16c")))
 static void half_scores_avx2(const float *q, const uint16_t *k, size_t rows, size_t row_stride, size_t heads,
                              size_t group, size_t d, float scale, float *scores, size_t score_stride) {
-    // Row by row, so each key row is read once from memory for all the heads that use it.
-    for (size_t j = 0; j < rows; j++) {
-        const uint16_t *row = k + j * row_stride;
-        for (size_t h = 0; h < heads; h++) {
-            const float *qh = q + h * d;
-            const uint16_t *kr = row + (h / group) * d;
-            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-            size_t c = 0;
-            for (; c + 16 <= d; c += 16) {
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + c), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(kr + c))), a0);
-                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + c + 8), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(kr + c + 8))), a1);
+    // Head by head over the tile (its rows stay in L1), eight rows at a time: eight independent
+    // accumulators hide the FMA latency, and one hadd tree reduces all eight at once instead of a
+    // horizontal sum per row, which cost as much as the products at d = 64.
+    for (size_t h = 0; h < heads; h++) {
+        const float *qh = q + h * d;
+        const uint16_t *kh = k + (h / group) * d;
+        float *sh = scores + h * score_stride;
+        size_t j = 0;
+        if (d % 8 == 0) {
+            for (; j + 8 <= rows; j += 8) {
+                __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+                __m256 a4 = _mm256_setzero_ps(), a5 = _mm256_setzero_ps(), a6 = _mm256_setzero_ps(), a7 = _mm256_setzero_ps();
+                const uint16_t *r = kh + j * row_stride;
+                for (size_t c = 0; c < d; c += 8) {
+                    __m256 qv = _mm256_loadu_ps(qh + c);
+#define CHK_ROW(acc, i) acc = _mm256_fmadd_ps(qv, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r + (i) * row_stride + c))), acc)
+                    CHK_ROW(a0, 0); CHK_ROW(a1, 1); CHK_ROW(a2, 2); CHK_ROW(a3, 3);
+                    CHK_ROW(a4, 4); CHK_ROW(a5, 5); CHK_ROW(a6, 6); CHK_ROW(a7, 7);
+#undef CHK_ROW
+                }
+                // hadd(a, b) = [a0+a1, a2+a3, b0+b1, b2+b3 | a4+a5, a6+a7, b4+b5, b6+b7]: two levels
+                // give rows 0-3 (and 4-7) as low-half sums in the low lane, high-half sums in the
+                // high lane; adding the lanes gives the eight dot products in order.
+                __m256 s0123 = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+                __m256 s4567 = _mm256_hadd_ps(_mm256_hadd_ps(a4, a5), _mm256_hadd_ps(a6, a7));
+                __m256 sums = _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20),
+                                            _mm256_permute2f128_ps(s0123, s4567, 0x31));
+                _mm256_storeu_ps(sh + j, _mm256_mul_ps(_mm256_set1_ps(scale), sums));
             }
+        }
+        for (; j < rows; j++) {
+            const uint16_t *kr = kh + j * row_stride;
+            __m256 a0 = _mm256_setzero_ps();
+            size_t c = 0;
             for (; c + 8 <= d; c += 8) {
                 a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + c), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(kr + c))), a0);
             }
-            float s = horizontal_sum(_mm256_add_ps(a0, a1));
+            float s = horizontal_sum(a0);
             for (; c < d; c++) s += qh[c] * half_to_float(kr[c]);
-            scores[h * score_stride + j] = scale * s;
+            sh[j] = scale * s;
         }
     }
 }
