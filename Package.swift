@@ -25,9 +25,16 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Half → float widening for the half-precision KV cache: F16C by __attribute__((target)) chosen
+        // at run time, with a portable loop, so no unsafe flags are needed (TensorCore sits below
+        // CQuantKernels and cannot import it).
+        .target(
+            name: "CHalfKernels",
+            path: "Sources/CHalfKernels"
+        ),
         .target(
             name: "TensorCore",
-            dependencies: ["CBLAS"]
+            dependencies: ["CBLAS", "CHalfKernels"]
         ),
         .target(
             name: "MiniCPMModel",
@@ -149,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TensorCoreTests",
-            dependencies: ["TensorCore"],
+            dependencies: ["TensorCore", "CHalfKernels"],
             resources: [.copy("Fixtures")]
         ),
         .executableTarget(
@@ -207,7 +214,7 @@ let package = Package(
         // Long-context prefill time and peak memory, decoding at long contexts (issue 14).
         .executableTarget(
             name: "LongContextBenchmarks",
-            dependencies: ["MiniCPMModel", "TensorCore", "CBLAS", "BenchmarkSupport"],
+            dependencies: ["MiniCPMModel", "TensorCore", "Tokenizer", "CBLAS", "BenchmarkSupport"],
             path: "Benchmarks/LongContextBenchmarks"
         ),
         // MoE (8 experts, top-2) decode and prefill tokens/s beside a dense model of the same active

@@ -25,6 +25,8 @@ struct PrefillResult: Codable {
 struct DecodeResult: Codable {
     var context: Int
     var steps: Int
+    /// `f32` or `f16` (nil in reports from before the half-precision cache: f32).
+    var storage: String?
     /// Threads → tokens per second (median over rounds).
     var tokensPerSecond: [String: Double]
 }
@@ -46,10 +48,10 @@ enum ChildMeasurements {
                              cacheMemoryBytes: cache.memoryBytes)
     }
 
-    static func decode(shape: BenchmarkShape, context: Int, steps: Int, rounds: Int) -> DecodeResult {
+    static func decode(shape: BenchmarkShape, context: Int, steps: Int, rounds: Int, storage: KVCacheStorage) -> DecodeResult {
         let model = shape.model(maximumLength: context + steps + 8)
         let prompt = shape.prompt(length: context)
-        let cache = KVCache(configuration: model.configuration, maximumLength: context + steps + 8)
+        let cache = KVCache(configuration: model.configuration, maximumLength: context + steps + 8, storage: storage)
         _ = try! withoutGradients { try model.nextTokenLogits(for: prompt, cache: cache) }
         var rates: [String: Double] = [:]
         for threads in [1, 2] {
@@ -69,6 +71,6 @@ enum ChildMeasurements {
             }
             rates["\(threads)"] = median(samples)
         }
-        return DecodeResult(context: context, steps: steps, tokensPerSecond: rates)
+        return DecodeResult(context: context, steps: steps, storage: Options.name(storage), tokensPerSecond: rates)
     }
 }

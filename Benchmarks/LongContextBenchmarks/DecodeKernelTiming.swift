@@ -1,4 +1,5 @@
 import BenchmarkSupport
+import MiniCPMModel
 import TensorCore
 
 /// The decoding attention kernel alone: one query row of 9 heads against `keys` cached keys of 3 KV
@@ -6,10 +7,12 @@ import TensorCore
 /// gives when there are only 3 KV heads to share out.
 struct DecodeKernelTiming: Codable {
     var keys: Int
+    /// `f32` or `f16` keys and values (nil in older reports: f32).
+    var storage: String?
     /// Threads → microseconds per call (median).
     var microseconds: [String: Double]
 
-    static func measure(keys: Int, rounds: Int) -> DecodeKernelTiming {
+    static func measure(keys: Int, rounds: Int, storage: KVCacheStorage) -> DecodeKernelTiming {
         let (hq, hkv, d) = (9, 3, 64)
         var state: UInt64 = 0x51_7cc1
         func random(_ shape: [Int]) -> Tensor {
@@ -19,6 +22,16 @@ struct DecodeKernelTiming: Codable {
             })
         }
         let q = random([1, 1, hq, d]), k = random([1, keys, hkv, d]), v = random([1, keys, hkv, d])
+        let halfKeys = k.scalars.map(HalfPrecision.float16Bits), halfValues = v.scalars.map(HalfPrecision.float16Bits)
+        func attend() -> Tensor {
+            guard storage == .float16 else { return scaledDotProductAttention(query: q, key: k, value: v) }
+            return halfKeys.withUnsafeBufferPointer { pk in
+                halfValues.withUnsafeBufferPointer { pv in
+                    scaledDotProductAttention(query: q, float16Keys: pk.baseAddress!, values: pv.baseAddress!,
+                                              keyCount: keys, keyValueHeads: hkv)
+                }
+            }
+        }
         let saved = Parallelism.threadCount
         defer { Parallelism.threadCount = saved }
         var result: [String: Double] = [:]
@@ -26,10 +39,10 @@ struct DecodeKernelTiming: Codable {
             Parallelism.threadCount = threads
             var samples: [Double] = []
             for _ in 0..<rounds {
-                samples.append(seconds { scaledDotProductAttention(query: q, key: k, value: v).withUnsafeBufferPointer { blackHole($0) } })
+                samples.append(seconds { attend().withUnsafeBufferPointer { blackHole($0) } })
             }
             result["\(threads)"] = median(samples) * 1e6
         }
-        return DecodeKernelTiming(keys: keys, microseconds: result)
+        return DecodeKernelTiming(keys: keys, storage: Options.name(storage), microseconds: result)
     }
 }

@@ -6,7 +6,12 @@ import TensorCore
 
 // Long-context prefill and decoding (issue 14; figures in Docs/Performance.md):
 //   LongContextBenchmarks [--layers 2] [--lengths 1024,4096,16384,32768] [--whole-up-to 32768]
-//                         [--decode-contexts 1024,16384] [--decode-steps 16] [--json path]
+//                         [--decode-contexts 1024,16384] [--decode-steps 16] [--kv-cache f32,f16] [--json path]
+//   LongContextBenchmarks --accuracy-gguf SmolLM2-135M-Instruct.Q4_1.gguf --accuracy-text shakespeare.txt
+//                         [--accuracy-tokens 512] [--accuracy-prompt 128] [--json path]
+// --kv-cache lists the cache storages the decoding measurements run with (f32 by default); the
+// accuracy mode compares a float16 cache's logits with a float32 cache's on a real model and text,
+// and measures nothing else.
 // Every prefill runs in a child process of its own (this executable with --child), which resets
 // its peak resident size (VmHWM, via /proc/self/clear_refs) after building the model and reads it
 // after the prefill.
@@ -18,6 +23,12 @@ struct Options {
     var decodeContexts = [1024, 16384]
     var decodeSteps = 16
     var attentionKeys = [1024, 4096, 16384, 32768]
+    var storages: [KVCacheStorage] = [.float32]
+    var storage: KVCacheStorage = .float32
+    var accuracyGGUF: String?
+    var accuracyText: String?
+    var accuracyTokens = 512
+    var accuracyPrompt = 128
     var json: String?
     var child: String?
     var length = 0
@@ -39,6 +50,12 @@ struct Options {
             case "--decode-contexts": decodeContexts = list()
             case "--decode-steps": decodeSteps = Int(value())!
             case "--attention-keys": attentionKeys = list()
+            case "--kv-cache": storages = value().split(separator: ",").map { Self.storage(String($0)) }
+            case "--storage": storage = Self.storage(value())
+            case "--accuracy-gguf": accuracyGGUF = value()
+            case "--accuracy-text": accuracyText = value()
+            case "--accuracy-tokens": accuracyTokens = Int(value())!
+            case "--accuracy-prompt": accuracyPrompt = Int(value())!
             case "--json": json = value()
             case "--child": child = value()
             case "--length": length = Int(value())!
@@ -48,6 +65,16 @@ struct Options {
             i += 1
         }
     }
+
+    static func storage(_ name: String) -> KVCacheStorage {
+        switch name {
+        case "f32", "float32": return .float32
+        case "f16", "float16": return .float16
+        default: fatalError("unknown KV cache storage \(name) (f32 or f16)")
+        }
+    }
+
+    static func name(_ storage: KVCacheStorage) -> String { storage == .float32 ? "f32" : "f16" }
 }
 
 struct Report: Codable {
@@ -70,12 +97,26 @@ case "prefill":
     JSONChildProcess.reply(ChildMeasurements.prefill(shape: shape, length: options.length, whole: options.whole))
     exit(0)
 case "decode":
-    JSONChildProcess.reply(ChildMeasurements.decode(shape: shape, context: options.length, steps: options.decodeSteps, rounds: 3))
+    JSONChildProcess.reply(ChildMeasurements.decode(shape: shape, context: options.length, steps: options.decodeSteps, rounds: 3,
+                                                    storage: options.storage))
     exit(0)
 case nil:
     break
 case let other?:
     fatalError("unknown child \(other)")
+}
+
+if let gguf = options.accuracyGGUF {
+    guard let text = options.accuracyText else { fatalError("--accuracy-gguf needs --accuracy-text") }
+    let r = try CacheAccuracy.measure(gguf: gguf, text: text, tokens: options.accuracyTokens, prompt: options.accuracyPrompt)
+    print("\n\(r.model), \(r.text): \(r.prompt) tokens prefilled, \(r.decoded) decoded one at a time (teacher-forced); f16 against f32 KV cache\n")
+    print(markdownTable(["positions", "max abs Δlogit", "mean abs Δlogit", "max abs logit", "top-1 agreement"],
+                        [["all", format(r.maxAbsLogitDifference, 4), format(r.meanAbsLogitDifference, 5), format(r.maxAbsLogit, 1),
+                          format(r.topOneAgreement * 100, 2) + " %"],
+                         ["decoded", format(r.decodeMaxAbsLogitDifference, 4), "", "", format(r.decodeTopOneAgreement * 100, 2) + " %"]],
+                        numeric: [1, 2, 3, 4]))
+    try emitJSONReport(r, printing: false, to: options.json)
+    exit(0)
 }
 
 let machine = MachineInfo.current(openBLASConfig: openblas_get_config(), openBLASCore: openblas_get_corename())
@@ -92,10 +133,13 @@ for length in options.lengths {
 }
 var decodes: [DecodeResult] = []
 for context in options.decodeContexts {
-    let r = try JSONChildProcess.run(JSONChildProcess.currentExecutable, common + ["--child", "decode", "--length", "\(context)", "--decode-steps", "\(options.decodeSteps)"],
-                                 as: DecodeResult.self)
-    progress("decode at \(context): \(r.tokensPerSecond.sorted { $0.key < $1.key }.map { "\($0.key) thr \(format($0.value, 1)) tok/s" }.joined(separator: ", "))")
-    decodes.append(r)
+    for storage in options.storages {
+        let r = try JSONChildProcess.run(JSONChildProcess.currentExecutable, common + ["--child", "decode", "--length", "\(context)", "--decode-steps", "\(options.decodeSteps)",
+                                               "--storage", Options.name(storage)],
+                                     as: DecodeResult.self)
+        progress("decode at \(context), \(Options.name(storage)) cache: \(r.tokensPerSecond.sorted { $0.key < $1.key }.map { "\($0.key) thr \(format($0.value, 1)) tok/s" }.joined(separator: ", "))")
+        decodes.append(r)
+    }
 }
 var attention: [AttentionTiming] = []
 for keys in options.attentionKeys {
@@ -106,9 +150,11 @@ for keys in options.attentionKeys {
 
 var decodeKernel: [DecodeKernelTiming] = []
 for keys in options.decodeContexts {
-    let r = DecodeKernelTiming.measure(keys: keys, rounds: 50)
-    progress("decode attention over \(keys) keys: \(r.microseconds.sorted { $0.key < $1.key }.map { "\($0.key) thr \(format($0.value, 0)) µs" }.joined(separator: ", "))")
-    decodeKernel.append(r)
+    for storage in options.storages {
+        let r = DecodeKernelTiming.measure(keys: keys, rounds: 50, storage: storage)
+        progress("decode attention over \(keys) \(Options.name(storage)) keys: \(r.microseconds.sorted { $0.key < $1.key }.map { "\($0.key) thr \(format($0.value, 0)) µs" }.joined(separator: ", "))")
+        decodeKernel.append(r)
+    }
 }
 
 let perToken = KVCache(configuration: shape.configuration(maximumLength: 1), maximumLength: 1).bytesPerToken
@@ -130,13 +176,13 @@ print("\n" + shape.label + ", prefill at \(Parallelism.threadCount) threads; KV 
 print(markdownTable(["tokens", "chunked s", "CPU s", "tok/s", "peak RSS growth MiB", "KV cache MiB", "one pass s", "one pass peak growth MiB"],
                     rows, numeric: Set(0..<8)))
 print("")
-print(markdownTable(["context", "1 thread tok/s", "2 threads tok/s"],
-                    decodes.map { ["\($0.context)", format($0.tokensPerSecond["1"] ?? 0, 1), format($0.tokensPerSecond["2"] ?? 0, 1)] },
-                    numeric: [0, 1, 2]))
+print(markdownTable(["context", "KV cache", "1 thread tok/s", "2 threads tok/s"],
+                    decodes.map { ["\($0.context)", $0.storage ?? "f32", format($0.tokensPerSecond["1"] ?? 0, 1), format($0.tokensPerSecond["2"] ?? 0, 1)] },
+                    numeric: [0, 2, 3]))
 print("")
-print(markdownTable(["keys", "decode attention µs, 1 thread", "2 threads"],
-                    decodeKernel.map { ["\($0.keys)", format($0.microseconds["1"] ?? 0, 0), format($0.microseconds["2"] ?? 0, 0)] },
-                    numeric: [0, 1, 2]))
+print(markdownTable(["keys", "KV cache", "decode attention µs, 1 thread", "2 threads"],
+                    decodeKernel.map { ["\($0.keys)", $0.storage ?? "f32", format($0.microseconds["1"] ?? 0, 0), format($0.microseconds["2"] ?? 0, 0)] },
+                    numeric: [0, 2, 3]))
 print("")
 print(markdownTable(["keys", "attention ms (512 queries, 1 thread)", "CPU ms", "GFLOP per CPU s"],
                     attention.map { ["\($0.keys)", format($0.seconds * 1000, 1), format($0.cpuSeconds * 1000, 1), format($0.gigaflopsPerCPUSecond, 1)] },

@@ -55,6 +55,9 @@ struct ChatCommand: ParsableCommand, SamplingDefaults {
     @Flag(help: "Scan every weight for NaN and infinity after loading, and name the first bad tensor (as llama.cpp's --check-tensors).")
     var checkTensors = false
 
+    @Option(name: .customLong("kv-cache"), help: "KV cache storage: f32, or f16 for half the memory per token (Docs/LongContext.md).")
+    var kvCache: KVCacheStorage = .float32
+
     @OptionGroup var sampling: SamplingOptions<ChatCommand>
 
     @OptionGroup var weights: WeightOptions
@@ -92,7 +95,7 @@ struct ChatCommand: ParsableCommand, SamplingDefaults {
         }
         let parameters = sampling.parameters(maxTokens: maxTokens)
         let session = try ChatSession(languageModel, systemPrompt: system, parameters: parameters,
-                                      maximumContextLength: contextLength)
+                                      maximumContextLength: contextLength, cacheStorage: kvCache)
         let out = FileHandle.standardOutput
         let err = FileHandle.standardError
         if !quiet {

@@ -61,6 +61,9 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
     @Flag(help: "Scan every weight for NaN and infinity after loading, and name the first bad tensor (as llama.cpp's --check-tensors).")
     var checkTensors = false
 
+    @Option(name: .customLong("kv-cache"), help: "KV cache storage: f32, or f16 for half the memory per token (Docs/LongContext.md).")
+    var kvCache: KVCacheStorage = .float32
+
     @OptionGroup var sampling: SamplingOptions<GenerateCommand>
 
     @OptionGroup var weights: WeightOptions
@@ -103,7 +106,8 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
             // --chat without --template: the model's own template, else MiniCPM's (this tool's
             // namesake, and the format of the checkpoints a bare directory holds).
             let chatTemplate = chat ? template?.template ?? languageModel.chatTemplate ?? MiniCPMChatTemplate() : nil
-            summary = try languageModel.generate(request, parameters: parameters, chatTemplate: chatTemplate) { piece in
+            summary = try languageModel.generate(request, parameters: parameters, chatTemplate: chatTemplate,
+                                                 cache: cache(for: languageModel.model)) { piece in
                 out.write(Data(piece.utf8))
                 return .continue
             }.summary
@@ -111,7 +115,8 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
             let network = try weights.network(at: modelURL)
             if checkTensors { try network.checkFinite() }
             var first = true
-            summary = try network.generate(promptTokens: promptIDs?.ids ?? [], parameters: parameters) { id in
+            summary = try network.generate(promptTokens: promptIDs?.ids ?? [], parameters: parameters,
+                                           cache: cache(for: network)) { id in
                 out.write(Data((first ? "\(id)" : ",\(id)").utf8))
                 first = false
                 return .continue
@@ -120,6 +125,13 @@ struct GenerateCommand: ParsableCommand, SamplingDefaults {
         out.write(Data(("\n" + String(format: "prompt %d tokens, prefill %.1f tokens/s; generated %d tokens, decode %.1f tokens/s; stop: %@",
                      summary.promptTokenCount, summary.prefillTokensPerSecond, summary.generatedTokenCount,
                      summary.decodeTokensPerSecond, "\(summary.stopReason)") + "\n").utf8))
+    }
+
+    /// A half-precision cache for `--kv-cache f16`, as long as the one `generate` makes; `nil` (that
+    /// default float cache) otherwise.
+    private func cache(for network: MiniCPM) -> KVCache? {
+        kvCache == .float32 ? nil
+            : KVCache(configuration: network.configuration, maximumLength: network.maximumContextLength, storage: kvCache)
     }
 
     /// The model with its tokenizer when the output is text: `--tokenizer` beside the weights, or a

@@ -45,6 +45,12 @@ public struct Attention: Module {
         q = rotary(q, positionOffset: offset)
         k = rotary(k, positionOffset: offset)
         if let cache {
+            // One new position over a half-precision cache: attention reads the half rows as they
+            // are, without widening the whole prefix (HalfRowScratch) first.
+            if t == 1 && cache.storage == .float16 {
+                let attended = cache.appendAndAttend(query: q, keys: k, values: v)
+                return outputProjection(attended.reshaped([b, t, headCount * headDimension]))
+            }
             (k, v) = cache.append(keys: k, values: v)
         }
         let attended = scaledDotProductAttention(query: q, key: k, value: v, isCausal: true)

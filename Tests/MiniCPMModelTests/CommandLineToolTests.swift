@@ -27,6 +27,20 @@ final class CommandLineToolTests: XCTestCase {
         XCTAssertTrue(output.contains("decode"), output)
     }
 
+    /// `--kv-cache f16` generates the same greedy ids; an unknown storage is a usage error.
+    func testGenerateWithAHalfPrecisionCache() throws {
+        let dir = fixtureURL("tiny-minicpm")
+        let expected = try ExpectedOutput(fixture: "tiny-minicpm")
+        let prompt = expected.ids.map(String.init).joined(separator: ",")
+        let (status, output) = try run(["generate", "--model", dir.path, "--prompt-ids", prompt, "--max-tokens", "8",
+                                        "--kv-cache", "f16"])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertEqual(output.split(separator: "\n").first.map(String.init), expected.greedy.map(String.init).joined(separator: ","))
+        let bad = try run(["generate", "--model", dir.path, "--prompt-ids", prompt, "--kv-cache", "q8"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("kv-cache"), bad.output)
+    }
+
     /// A GGUF file converted from a fixture by gguf-py generates the fixture's greedy ids.
     func testGenerateFromAGGUFFileReproducesTheReferenceGreedyIDs() throws {
         let expected = try ExpectedOutput(fixture: "float16-weights")

@@ -46,13 +46,15 @@ public final class ChatSession {
     ///   - parameters: Sampling and length of each reply (greedy, 512 tokens by default).
     ///   - maximumContextLength: The most tokens the conversation may hold (default: the model's
     ///     context length).
+    ///   - cacheStorage: How ``cache`` stores keys and values (``KVCacheStorage/float16``: half the
+    ///     memory per token).
     /// - Throws: ``LanguageModelError/noChatTemplate(model:)`` when neither a template is given nor
     ///   the model carries a recognised one; ``LanguageModelError/invalidContextLength(_:)`` when
     ///   `maximumContextLength` is not positive (no turn could fit).
     public init(_ languageModel: LanguageModel, systemPrompt: String? = nil,
                 chatTemplate: (any ChatTemplate)? = nil,
                 parameters: GenerateParameters = .greedy(maxTokens: 512),
-                maximumContextLength: Int? = nil) throws(LanguageModelError) {
+                maximumContextLength: Int? = nil, cacheStorage: KVCacheStorage = .float32) throws(LanguageModelError) {
         guard let template = chatTemplate ?? languageModel.chatTemplate else {
             throw .noChatTemplate(model: languageModel.name)
         }
@@ -63,7 +65,8 @@ public final class ChatSession {
         self.chatTemplate = template
         self.parameters = parameters
         self.messages = systemPrompt.map { [.system($0)] } ?? []
-        self.cache = KVCache(configuration: languageModel.model.configuration, maximumLength: maximumContextLength)
+        self.cache = KVCache(configuration: languageModel.model.configuration, maximumLength: maximumContextLength,
+                             storage: cacheStorage)
     }
 
     /// One assistant reply.

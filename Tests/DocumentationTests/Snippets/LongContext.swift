@@ -12,4 +12,13 @@ enum LongContextGuide {
         print(cache.length, cache.bytesPerToken, cache.memoryBytes, cache.residentBytes, cache.reservedBytes)
         return (summary, cache)
     }
+
+    static func generateWithAHalfPrecisionCache(_ prompt: [Int]) throws -> (GenerationSummary, KVCache) {
+        var model = try MiniCPM(directory: URL(fileURLWithPath: "Tests/MiniCPMModelTests/Fixtures/rope-longrope-past-original"))
+        model.maximumContextLength = 64
+        let cache = KVCache(configuration: model.configuration, maximumLength: 64, storage: .float16)
+        let summary = try model.generate(promptTokens: prompt, parameters: .greedy(maxTokens: 6), cache: cache)
+        print(cache.storage, cache.bytesPerToken)   // float16 256: half of the float32 cache's 512
+        return (summary, cache)
+    }
 }
