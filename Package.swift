@@ -81,6 +81,7 @@ let package = Package(
         // time by __builtin_cpu_supports, with portable fallbacks, so no unsafe flags are needed.
         .target(
             name: "CQuantKernels",
+            dependencies: ["CHalfKernels"],
             path: "Sources/CQuantKernels"
         ),
         // Int4/int8 group quantisation, GPTQ, weights that stay quantised (packed int4 and GGUF

@@ -23,30 +23,7 @@ int chk_cpu_has_f16c(void) {
 
 void chk_force_portable(int portable) { forced_portable = portable; }
 
-// binary16 → binary32 bit patterns, exactly (subnormals normalised, infinities and NaN payloads kept;
-// a NaN stays a NaN of the same sign; the values only feed arithmetic).
-static inline float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exponent = (h >> 10) & 0x1F;
-    uint32_t mantissa = h & 0x3FF;
-    uint32_t bits;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            bits = sign;
-        } else {
-            int e = -1;
-            do { e++; mantissa <<= 1; } while ((mantissa & 0x400) == 0);
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mantissa & 0x3FF) << 13);
-        }
-    } else if (exponent == 31) {
-        bits = sign | 0x7F800000u | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
+static inline float half_to_float(uint16_t h) { return chk_half_bits_to_float(h); }
 
 void chk_half_to_float_portable(const uint16_t *source, float *destination, size_t count) {
     for (size_t i = 0; i < count; i++) destination[i] = half_to_float(source[i]);

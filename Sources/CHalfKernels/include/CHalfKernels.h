@@ -3,6 +3,32 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/// One IEEE binary16 bit pattern widened to binary32, exactly (subnormals normalised, infinities
+/// and NaN payloads kept): the scalar conversion of every portable path here and in CQuantKernels.
+static inline float chk_half_bits_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exponent = (h >> 10) & 0x1F;
+    uint32_t mantissa = h & 0x3FF;
+    uint32_t bits;
+    if (exponent == 0) {
+        if (mantissa == 0) {
+            bits = sign;
+        } else {
+            int e = -1;
+            do { e++; mantissa <<= 1; } while ((mantissa & 0x400) == 0);
+            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mantissa & 0x3FF) << 13);
+        }
+    } else if (exponent == 31) {
+        bits = sign | 0x7F800000u | (mantissa << 13);
+    } else {
+        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
 
 /// Widens `count` IEEE binary16 values to binary32, exactly: F16C's vcvtph2ps, eight at a time,
 /// when the CPU has it (checked once by __builtin_cpu_supports), else the portable loop. TensorCore
