@@ -319,18 +319,7 @@ enum AttentionKernels {
                         scores[h * n + key] = scale * dot(pq + g.queryOffset(b, h), kr + (h / g.group) * g.d, g.d)
                     }
                 }
-                for h in 0..<g.hq {
-                    let row = scores + h * n, o = out + h * slot
-                    let m = SoftmaxKernels.rowMaximum(UnsafePointer(row), n)
-                    if m == -.infinity {
-                        row.update(repeating: 0, count: n)
-                        o[g.dv + 1] = 0
-                    } else {
-                        o[g.dv + 1] = Float(SoftmaxKernels.sumOfExponentials(UnsafePointer(row), storingInto: row, n, maximum: m))
-                    }
-                    o[g.dv] = m
-                    o.update(repeating: 0, count: g.dv)
-                }
+                for h in 0..<g.hq { beginPartial(scores: scores + h * n, count: n, slot: out + h * slot, width: g.dv) }
                 for key in 0..<n {
                     let vr = vb + key * rv
                     for h in 0..<g.hq {
@@ -347,19 +336,46 @@ enum AttentionKernels {
         // Combine: batch · Hq · splits · Dv multiply-adds, negligible next to the pieces.
         for b in 0..<g.batch {
             for h in 0..<g.hq {
-                let o = output + g.outputOffset(b, h)
-                func partial(_ part: Int) -> UnsafeMutablePointer<Float> { partials + ((b * splits + part) * g.hq + h) * slot }
-                var m = -Float.infinity
-                for part in 0..<splits { m = Swift.max(m, partial(part)[g.dv]) }
-                o.update(repeating: 0, count: g.dv)
-                guard m > -.infinity else { continue }
-                var total = 0.0
-                for part in 0..<splits { total += Double(partial(part)[g.dv + 1]) * exp(Double(partial(part)[g.dv] - m)) }
-                for part in 0..<splits {
-                    let weight = Float(exp(Double(partial(part)[g.dv] - m)) / total)
-                    if weight > 0 { addScaled(weight, UnsafePointer(partial(part)), into: o, g.dv) }
+                combinePartials(splits, width: g.dv, into: output + g.outputOffset(b, h)) { part in
+                    partials + ((b * splits + part) * g.hq + h) * slot
                 }
             }
+        }
+    }
+
+    /// Starts one head's partial result over a range of keys (flash-decoding): exponentiates the
+    /// range's `n` scores in place against their maximum, stores that maximum and the sum of the
+    /// exponentials after the slot's `width` output values (`slot[width]`, `slot[width + 1]`), and
+    /// zeroes the outputs for the weighted sum of value rows that follows. A range that sees no key
+    /// (all scores −∞) gets zero weights and a zero sum.
+    @inline(__always)
+    static func beginPartial(scores row: UnsafeMutablePointer<Float>, count n: Int, slot o: UnsafeMutablePointer<Float>, width: Int) {
+        let m = SoftmaxKernels.rowMaximum(UnsafePointer(row), n)
+        if m == -.infinity {
+            row.update(repeating: 0, count: n)
+            o[width + 1] = 0
+        } else {
+            o[width + 1] = Float(SoftmaxKernels.sumOfExponentials(UnsafePointer(row), storingInto: row, n, maximum: m))
+        }
+        o[width] = m
+        o.update(repeating: 0, count: width)
+    }
+
+    /// One head's output from the `count` partial results ``beginPartial(scores:count:slot:width:)``
+    /// started: each range's weighted sum rescaled by `exp(mᵢ − m) / Σⱼ sⱼ exp(mⱼ − m)`, in Double,
+    /// so the split gives the softmax over all keys.
+    @inline(__always)
+    static func combinePartials(_ count: Int, width: Int, into o: UnsafeMutablePointer<Float>,
+                                _ partial: (Int) -> UnsafeMutablePointer<Float>) {
+        var m = -Float.infinity
+        for part in 0..<count { m = Swift.max(m, partial(part)[width]) }
+        o.update(repeating: 0, count: width)
+        guard m > -.infinity else { return }
+        var total = 0.0
+        for part in 0..<count { total += Double(partial(part)[width + 1]) * exp(Double(partial(part)[width] - m)) }
+        for part in 0..<count {
+            let weight = Float(exp(Double(partial(part)[width] - m)) / total)
+            if weight > 0 { addScaled(weight, UnsafePointer(partial(part)), into: o, width) }
         }
     }
 

@@ -1,9 +1,4 @@
 import CHalfKernels
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One query row per head attending over keys and values stored as IEEE binary16 (a decoding step
 /// over a half-precision KV cache): the result equals
@@ -91,16 +86,7 @@ enum HalfAttentionKernels {
                 }
             }
             for h in 0..<g.hq {
-                let row = scores + h * n, o = out + h * slot
-                let m = SoftmaxKernels.rowMaximum(UnsafePointer(row), n)
-                if m == -.infinity {
-                    row.update(repeating: 0, count: n)
-                    o[g.d + 1] = 0
-                } else {
-                    o[g.d + 1] = Float(SoftmaxKernels.sumOfExponentials(UnsafePointer(row), storingInto: row, n, maximum: m))
-                }
-                o[g.d] = m
-                o.update(repeating: 0, count: g.d)
+                AttentionKernels.beginPartial(scores: scores + h * n, count: n, slot: out + h * slot, width: g.d)
             }
             AttentionKernels.forEachTile(n, rowsPerTile) { j0, j1 in
                 if fused {
@@ -123,18 +109,7 @@ enum HalfAttentionKernels {
         }
         // Combine the ranges: Hq · splits · D multiply-adds.
         for h in 0..<g.hq {
-            let o = output + h * g.d
-            func partial(_ part: Int) -> UnsafeMutablePointer<Float> { partials + (part * g.hq + h) * slot }
-            var m = -Float.infinity
-            for part in 0..<splits { m = Swift.max(m, partial(part)[g.d]) }
-            o.update(repeating: 0, count: g.d)
-            guard m > -.infinity else { continue }
-            var total = 0.0
-            for part in 0..<splits { total += Double(partial(part)[g.d + 1]) * exp(Double(partial(part)[g.d] - m)) }
-            for part in 0..<splits {
-                let weight = Float(exp(Double(partial(part)[g.d] - m)) / total)
-                if weight > 0 { AttentionKernels.addScaled(weight, UnsafePointer(partial(part)), into: o, g.d) }
-            }
+            AttentionKernels.combinePartials(splits, width: g.d, into: output + h * g.d) { part in partials + (part * g.hq + h) * slot }
         }
     }
 }
