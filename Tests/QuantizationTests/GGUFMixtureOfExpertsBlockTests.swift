@@ -18,18 +18,8 @@ final class GGUFMixtureOfExpertsBlockTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
-    /// 4 experts, top 2; hidden 64 and intermediate 32 are whole 32-weight blocks for every projection.
-    private func moeModel() throws -> MiniCPM {
-        var c = MiniCPMConfiguration(vocabularySize: 96, hiddenSize: 64, intermediateSize: 32, layerCount: 2,
-                                     attentionHeadCount: 4, keyValueHeadCount: 2)
-        c.expertCount = 4
-        c.expertsPerToken = 2
-        c.tieWordEmbeddings = false
-        return try MiniCPM(configuration: c, seed: 5)
-    }
-
     func testExpertsAreKeptInBlocksAndMatchTheFloatLoader() throws {
-        let model = try moeModel()
+        let model = try smallMixtureOfExperts()
         GGUFBlockLinear.usesIntegerDotProducts = false   // float decode kernels: float rounding only
         defer { cq_gguf_set_integer_decode(-1) }
         for type: GGUFTensorType in [.q8_0, .q4_0, .q4_1, .f16] {
@@ -61,7 +51,7 @@ final class GGUFMixtureOfExpertsBlockTests: XCTestCase {
     /// A block model's experts are not Float weights: saving it again is refused naming the stack.
     func testSavingKeptExpertsIsRefused() throws {
         let url = directory.appendingPathComponent("moe.gguf")
-        try moeModel().saveGGUF(to: url, type: .q8_0)
+        try smallMixtureOfExperts().saveGGUF(to: url, type: .q8_0)
         let blocks = try MiniCPM(keepingQuantizedBlocksOfGGUFAt: url)
         let again = directory.appendingPathComponent("again.gguf")
         XCTAssertThrowsError(try blocks.saveGGUF(to: again)) { error in
@@ -74,7 +64,7 @@ final class GGUFMixtureOfExpertsBlockTests: XCTestCase {
 
     func testExpertSliceErrors() throws {
         let url = directory.appendingPathComponent("moe.gguf")
-        try moeModel().saveGGUF(to: url, type: .q8_0)
+        try smallMixtureOfExperts().saveGGUF(to: url, type: .q8_0)
         let file = try GGUFFile(contentsOf: url)
         for (name, expert) in [("blk.0.ffn_up_exps.weight", 4), ("blk.0.ffn_up_exps.weight", -1), ("blk.0.attn_q.weight", 0)] {
             XCTAssertThrowsError(try GGUFBlockLinear(file: file, tensorNamed: name, expert: expert)) { error in

@@ -8,16 +8,6 @@ import XCTest
 /// The direct inference path of ``MixtureOfExperts`` with quantized experts (any ``LinearLayer``):
 /// int4 and GGUF-block experts give the recorded path's values bit for bit (k = 2).
 final class MixtureOfExpertsQuantizedInferencePathTests: XCTestCase {
-    private func moeModel() throws -> MiniCPM {
-        var c = MiniCPMConfiguration(vocabularySize: 96, hiddenSize: 64, intermediateSize: 32, layerCount: 2,
-                                     attentionHeadCount: 4, keyValueHeadCount: 2)
-        c.expertCount = 4
-        c.expertsPerToken = 2
-        c.tieWordEmbeddings = false
-        c.initializerRange = 0.2   // outputs of order 1, not the default initialisation's 1e-5
-        return try MiniCPM(configuration: c, seed: 5)
-    }
-
     private func checkBlocks(of model: MiniCPM, _ label: String) throws {
         for layer in model.layers {
             let fast = try XCTUnwrap(layer.feedForward as? MixtureOfExperts)
@@ -35,7 +25,7 @@ final class MixtureOfExpertsQuantizedInferencePathTests: XCTestCase {
     }
 
     func testInt4Experts() throws {
-        let quantized = try quantizeLinearLayers(of: moeModel(), groupSize: 32)
+        let quantized = try quantizeLinearLayers(of: smallMixtureOfExperts(initializerRange: 0.2), groupSize: 32)
         XCTAssertTrue(quantized.linearLayers.filter { $0.name.contains(".experts.") }.allSatisfy { $0.layer is Int4Linear })
         try checkBlocks(of: quantized, "int4")
     }
@@ -45,7 +35,7 @@ final class MixtureOfExpertsQuantizedInferencePathTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("moe-q4_0.gguf")
-        try moeModel().saveGGUF(to: url, type: .q4_0)
+        try smallMixtureOfExperts(initializerRange: 0.2).saveGGUF(to: url, type: .q4_0)
         let blocks = try MiniCPM(keepingQuantizedBlocksOf: GGUFFile(contentsOf: url))
         XCTAssertTrue(blocks.linearLayers.filter { $0.name.contains(".experts.") }.allSatisfy { $0.layer is GGUFBlockLinear })
         try checkBlocks(of: blocks, "q4_0 blocks")
