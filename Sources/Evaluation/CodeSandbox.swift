@@ -184,7 +184,7 @@ public final class CodeSandbox: @unchecked Sendable {
                              seconds: termination.seconds)
     }
 
-    /// Classifies a termination; the resource cases read the signal, or Python's last error line.
+    /// Classifies a termination; the resource cases read the signal, or Python's last exception line.
     static func outcome(of termination: LimitedChildProcess.Termination, stderr: String) -> SandboxResult.Outcome {
         if termination.timedOut { return .timedOut(seconds: termination.seconds) }
         if termination.exitStatus == 0 { return .passed }
@@ -193,7 +193,11 @@ public final class CodeSandbox: @unchecked Sendable {
         case SIGXFSZ: return .resourceLimit(.fileSize)
         default: break
         }
-        let lastLine = stderr.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
+        // Processes that share the pipe interleave their tracebacks line by line (a fork bomb's do), so
+        // the exception is the last line that is neither a traceback header nor an indented frame.
+        let lastLine = stderr.split(whereSeparator: \.isNewline).last { line in
+            !line.hasPrefix(" ") && !line.hasPrefix("\t") && !line.hasPrefix("Traceback (most recent call last)")
+        }.map(String.init) ?? ""
         if lastLine.hasPrefix("MemoryError") { return .resourceLimit(.memory) }
         if lastLine.hasPrefix("BlockingIOError: [Errno 11]") { return .resourceLimit(.processes) }
         // Python ignores SIGXFSZ, so RLIMIT_FSIZE surfaces as EFBIG instead of the signal.

@@ -40,4 +40,30 @@ final class CodeSandboxOutputTests: XCTestCase {
         XCTAssertFalse(head.truncated)
         XCTAssertFalse(tail.truncated)
     }
+
+    /// A fork bomb's processes share stderr, so their tracebacks interleave line by line; CI once saw
+    /// this tail end in another process's traceback header, and the run was classed as a plain failure.
+    func testInterleavedTracebacksAreClassedByTheLastExceptionLine() {
+        func outcome(_ stderr: String, exitStatus: Int32 = 1) -> SandboxResult.Outcome {
+            var output = BoundedOutput(limit: 4096, keep: .tail)
+            feed(&output, stderr, chunk: 64)
+            let termination = LimitedChildProcess.Termination(
+                exitStatus: exitStatus, signal: nil, timedOut: false,
+                stdout: BoundedOutput(limit: 16, keep: .head), stderr: output, seconds: 0.1)
+            return CodeSandbox.outcome(of: termination, stderr: output.text)
+        }
+        let interleaved = """
+            BlockingIOError: [Errno 11] Resource temporarily unavailable
+            BlockingIOError: [Errno 11] Resource temporarily unavailable
+            Traceback (most recent call last):
+              File "/tmp/sandbox/program.py", line 3, in <module>
+
+            """
+        XCTAssertEqual(outcome(interleaved), .resourceLimit(.processes))
+        XCTAssertEqual(outcome("Traceback (most recent call last):\n  File \"p.py\", line 1\nMemoryError\n"),
+                       .resourceLimit(.memory))
+        XCTAssertEqual(outcome("Traceback (most recent call last):\n  File \"p.py\", line 1\nAssertionError\n"),
+                       .failed(exitStatus: 1, signal: nil))
+        XCTAssertEqual(outcome("", exitStatus: 0), .passed)
+    }
 }
