@@ -13,9 +13,16 @@ enum EvaluationFixtures {
         try Data(contentsOf: URL(fileURLWithPath: path(name)))
     }
 
+    /// One scratch folder per test process, removed when the process exits, so runs leave nothing behind.
+    private static let scratch: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("EvaluationTests-\(UUID().uuidString)")
+        atexit { try? FileManager.default.removeItem(at: EvaluationFixtures.scratch) }
+        return url
+    }()
+
     /// Writes `data` to a fresh temporary file named `name` and returns its path.
     static func temporaryFile(_ name: String, _ data: Data) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("EvaluationTests-\(UUID().uuidString)")
+        let folder = scratch.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let url = folder.appendingPathComponent(name)
         try data.write(to: url)
