@@ -2,8 +2,8 @@ import BenchmarkSupport
 import Foundation
 import TensorCore
 
-/// The prefill attention kernel alone: one 512-row chunk of queries (9 heads of 64) against `keys`
-/// cached keys (3 KV heads), causal, as the last chunk of a `keys`-token prompt runs it. Its rate
+/// The prefill attention kernel alone: one 512-row chunk of queries (the shape's query heads of 64)
+/// against `keys` cached keys (its KV heads), causal, as the last chunk of a `keys`-token prompt runs it. Its rate
 /// shows whether the kernel's `[64, keys]` score block costs more once it outgrows the caches.
 /// Measured on one thread, with its CPU time beside the wall time: on a machine shared with other
 /// work, the CPU time is the figure that their load does not inflate.
@@ -16,8 +16,8 @@ struct AttentionTiming: Codable {
 }
 
 enum AttentionKernelTiming {
-    static func measure(keys: Int, rounds: Int) -> AttentionTiming {
-        let (rows, hq, hkv, d) = (512, 9, 3, 64)
+    static func measure(keys: Int, rounds: Int, shape: BenchmarkShape) -> AttentionTiming {
+        let (rows, hq, hkv, d) = (512, shape.heads, shape.keyValueHeads, shape.hidden / shape.heads)
         // The chunk is the last 512 of the keys (a prefill chunk over a cache).
         guard keys >= rows else {
             FileHandle.standardError.write(Data("--attention-keys \(keys): the timed chunk of \(rows) rows needs at least \(rows) keys\n".utf8))

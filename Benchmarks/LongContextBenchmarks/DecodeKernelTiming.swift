@@ -2,9 +2,9 @@ import BenchmarkSupport
 import MiniCPMModel
 import TensorCore
 
-/// The decoding attention kernel alone: one query row of 9 heads against `keys` cached keys of 3 KV
-/// heads, at 1 and 2 threads, to show what splitting the keys across threads (flash-decoding)
-/// gives when there are only 3 KV heads to share out.
+/// The decoding attention kernel alone: one query row of the shape's heads (SmolLM2: 9) against
+/// `keys` cached keys of its KV heads (3), at 1 and 2 threads, to show what splitting the keys
+/// across threads (flash-decoding) gives when there are only a few KV heads to share out.
 struct DecodeKernelTiming: Codable {
     var keys: Int
     /// `f32` or `f16` keys and values (nil in older reports: f32).
@@ -12,8 +12,8 @@ struct DecodeKernelTiming: Codable {
     /// Threads → microseconds per call (median).
     var microseconds: [String: Double]
 
-    static func measure(keys: Int, rounds: Int, storage: KVCacheStorage) -> DecodeKernelTiming {
-        let (hq, hkv, d) = (9, 3, 64)
+    static func measure(keys: Int, rounds: Int, storage: KVCacheStorage, shape: BenchmarkShape) -> DecodeKernelTiming {
+        let (hq, hkv, d) = (shape.heads, shape.keyValueHeads, shape.hidden / shape.heads)
         var state: UInt64 = 0x51_7cc1
         func random(_ shape: [Int]) -> Tensor {
             Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in

@@ -5,7 +5,7 @@ import MiniCPMModel
 import TensorCore
 
 // Long-context prefill and decoding (issue 14; figures in Docs/Performance.md):
-//   LongContextBenchmarks [--layers 2] [--lengths 1024,4096,16384,32768] [--whole-up-to 32768]
+//   LongContextBenchmarks [--shape smollm2|minicpm-1.2b] [--layers 2] [--lengths 1024,4096,16384,32768] [--whole-up-to 32768]
 //                         [--decode-contexts 1024,16384] [--decode-steps 16] [--kv-cache f32,f16] [--json path]
 //   LongContextBenchmarks --accuracy-gguf SmolLM2-135M-Instruct.Q4_1.gguf --accuracy-text shakespeare.txt
 //                         [--accuracy-tokens 512] [--accuracy-prompt 128] [--json path]
@@ -17,6 +17,7 @@ import TensorCore
 // after the prefill.
 
 struct Options {
+    var shape = "smollm2"
     var layers = 2
     var lengths = [1024, 4096, 16384, 32768]
     var wholeUpTo = 32768
@@ -44,6 +45,7 @@ struct Options {
         func list() -> [Int] { value().split(separator: ",").map { Int($0)! } }
         while i < arguments.count {
             switch arguments[i] {
+            case "--shape": shape = value()
             case "--layers": layers = Int(value())!
             case "--lengths": lengths = list()
             case "--whole-up-to": wholeUpTo = Int(value())!
@@ -90,7 +92,9 @@ struct Report: Codable {
 }
 
 let options = Options(CommandLine.arguments)
-let shape = BenchmarkShape(layers: options.layers)
+guard let shape = BenchmarkShape.named(options.shape, layers: options.layers) else {
+    fatalError("unknown --shape \(options.shape) (smollm2 or minicpm-1.2b)")
+}
 
 switch options.child {
 case "prefill":
@@ -121,7 +125,7 @@ if let gguf = options.accuracyGGUF {
 
 let machine = MachineInfo.current(openBLASConfig: openblas_get_config(), openBLASCore: openblas_get_corename())
 progress("\(shape.label); \(Parallelism.threadCount) threads; load \(machine.loadAverageAtStart)")
-let common = ["--layers", "\(options.layers)"]
+let common = ["--shape", options.shape, "--layers", "\(options.layers)"]
 var prefills: [PrefillResult] = []
 for length in options.lengths {
     for whole in [false, true] where !whole || length <= options.wholeUpTo {
@@ -143,7 +147,7 @@ for context in options.decodeContexts {
 }
 var attention: [AttentionTiming] = []
 for keys in options.attentionKeys {
-    let r = AttentionKernelTiming.measure(keys: keys, rounds: 3)
+    let r = AttentionKernelTiming.measure(keys: keys, rounds: 3, shape: shape)
     progress("attention 512 × \(keys): \(format(r.seconds * 1000, 1)) ms, \(format(r.gigaflopsPerCPUSecond, 1)) GFLOP per CPU s")
     attention.append(r)
 }
@@ -151,7 +155,7 @@ for keys in options.attentionKeys {
 var decodeKernel: [DecodeKernelTiming] = []
 for keys in options.decodeContexts {
     for storage in options.storages {
-        let r = DecodeKernelTiming.measure(keys: keys, rounds: 50, storage: storage)
+        let r = DecodeKernelTiming.measure(keys: keys, rounds: 50, storage: storage, shape: shape)
         progress("decode attention over \(keys) \(Options.name(storage)) keys: \(r.microseconds.sorted { $0.key < $1.key }.map { "\($0.key) thr \(format($0.value, 0)) µs" }.joined(separator: ", "))")
         decodeKernel.append(r)
     }

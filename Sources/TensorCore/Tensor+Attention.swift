@@ -268,6 +268,22 @@ enum AttentionKernels {
     /// heads of 64 (about a hundred microseconds), well above the cost of handing a piece to a worker.
     static let minimumKeysPerSplit = 512
 
+    /// Scores one piece of a single-query call holds at most (`Hq` × its keys): 24 KiB, so they stay
+    /// in the 32 KiB L1 data cache from the pass that writes them to the two that read them. With
+    /// MiniCPM-1.2B's 24 heads a 16 K context in one piece made a 1.5 MiB score block, and 512-key
+    /// pieces (48 KiB) were no better: 6.1–6.6 ms a call at one thread, against 3.4 ms in 256-key
+    /// pieces (LongContextBenchmarks' decode kernel, the same run). SmolLM2's 9 heads get 682 keys.
+    static let maximumScoresPerPiece = 6144
+
+    /// How many ranges one sequence's keys go in for a single-query call: enough for the threads
+    /// when `parallel` (``sequenceSplits(batches:keys:threads:)``), and enough that no range holds
+    /// more than ``maximumScoresPerPiece`` scores.
+    static func singleQuerySplits(batches: Int, keys: Int, heads: Int, threads: Int, parallel: Bool) -> Int {
+        let forCache = (keys * heads + maximumScoresPerPiece - 1) / maximumScoresPerPiece
+        let forThreads = parallel ? sequenceSplits(batches: batches, keys: keys, threads: threads) : 1
+        return Swift.max(1, Swift.min(keys, Swift.max(forCache, forThreads)))
+    }
+
     /// How many ranges to split each sequence's keys into, so that `threads` threads have about
     /// ``Parallelism``'s few pieces each, but no range has fewer than ``minimumKeysPerSplit`` keys.
     static func sequenceSplits(batches: Int, keys: Int, threads: Int) -> Int {
@@ -290,10 +306,10 @@ enum AttentionKernels {
     /// lets the hardware prefetcher stream the cache from memory; going KV head by KV head instead
     /// read every row's slice of one head at a stride, which at 16 K tokens left the loop waiting on
     /// memory (the kernel took 3× as long). Splitting the keys, not the heads, also gives 2 threads
-    /// work to share when a model has only 3 KV heads (SmolLM2). Short contexts, or one thread, take
-    /// one range. `splits` forces the number of ranges (tests); by default
-    /// ``sequenceSplits(batches:keys:threads:)`` chooses when the work is above
-    /// ``singleQueryParallelWork``.
+    /// work to share when a model has only 3 KV heads (SmolLM2). Long contexts go in ranges on one
+    /// thread too, so that a range's scores stay in L1. `splits` forces the number of ranges
+    /// (tests); by default ``singleQuerySplits(batches:keys:heads:threads:parallel:)`` chooses, for
+    /// threads when the work is above ``singleQueryParallelWork``.
     static func singleQueryForward(_ pq: UnsafePointer<Float>, _ pk: UnsafePointer<Float>, _ pv: UnsafePointer<Float>,
                                    geometry g: Geometry, scale: Float, output: UnsafeMutablePointer<Float>,
                                    splits requested: Int? = nil) {
@@ -301,7 +317,8 @@ enum AttentionKernels {
         let work = g.batch * g.hq * g.tk * (g.d + g.dv)
         let threads = Parallelism.threadCount
         let parallel = work >= singleQueryParallelWork && threads > 1
-        let splits = Swift.max(1, Swift.min(g.tk, requested ?? (parallel ? sequenceSplits(batches: g.batch, keys: g.tk, threads: threads) : 1)))
+        let splits = Swift.max(1, Swift.min(g.tk, requested ?? singleQuerySplits(batches: g.batch, keys: g.tk, heads: g.hq,
+                                                                              threads: threads, parallel: parallel)))
         let slot = g.dv + 2                        // o[Dv], m, l
         let pieces = g.batch * splits
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: pieces * g.hq * slot)

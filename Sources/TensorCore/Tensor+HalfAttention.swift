@@ -56,7 +56,8 @@ enum HalfAttentionKernels {
         let work = g.hq * g.tk * 2 * g.d
         let threads = Parallelism.threadCount
         let parallel = work >= AttentionKernels.singleQueryParallelWork && threads > 1
-        let splits = Swift.max(1, Swift.min(g.tk, requested ?? (parallel ? AttentionKernels.sequenceSplits(batches: 1, keys: g.tk, threads: threads) : 1)))
+        let splits = Swift.max(1, Swift.min(g.tk, requested ?? AttentionKernels.singleQuerySplits(batches: 1, keys: g.tk, heads: g.hq,
+                                                                                                  threads: threads, parallel: parallel)))
         let slot = g.d + 2                         // o[D], m, l
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: splits * g.hq * slot)
         defer { partials.deallocate() }

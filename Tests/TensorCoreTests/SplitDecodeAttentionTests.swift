@@ -62,7 +62,8 @@ final class SplitDecodeAttentionTests: XCTestCase {
     }
 
     /// Through the public entry point at 2 threads: a long enough SmolLM2-shaped context (3 KV
-    /// heads) takes the split path by itself (7 ranges of about 570 keys) and still matches the
+    /// heads) takes the split path by itself (7 ranges of about 570 keys, more than its 9 heads'
+    /// scores need to fit L1) and still matches the
     /// reference.
     func testPublicPathSplitsLongContextsOnTwoThreads() {
         let saved = Parallelism.threadCount
@@ -87,5 +88,31 @@ final class SplitDecodeAttentionTests: XCTestCase {
         // A batch of many sequences already gives every thread several pieces; one thread never splits.
         XCTAssertEqual(AttentionKernels.sequenceSplits(batches: 8, keys: 16_384, threads: 2), 1)
         XCTAssertEqual(AttentionKernels.sequenceSplits(batches: 1, keys: 16_384, threads: 1), 1)
+    }
+
+    func testLongContextsGoInRangesWhoseScoresFitL1() {
+        // 24 heads (MiniCPM-1.2B): 256 keys a range, on one thread as on two; 9 heads: 682.
+        XCTAssertEqual(AttentionKernels.singleQuerySplits(batches: 1, keys: 16_384, heads: 24, threads: 1, parallel: false), 64)
+        XCTAssertEqual(AttentionKernels.singleQuerySplits(batches: 1, keys: 16_384, heads: 24, threads: 2, parallel: true), 64)
+        XCTAssertEqual(AttentionKernels.singleQuerySplits(batches: 1, keys: 16_384, heads: 9, threads: 1, parallel: false), 24)
+        XCTAssertEqual(AttentionKernels.singleQuerySplits(batches: 1, keys: 256, heads: 24, threads: 1, parallel: false), 1)
+        // Threads ask for more ranges than the cache does: the threads' count wins.
+        XCTAssertEqual(AttentionKernels.singleQuerySplits(batches: 1, keys: 4_000, heads: 9, threads: 2, parallel: true), 7)
+        XCTAssertEqual(AttentionKernels.singleQuerySplits(batches: 1, keys: 3, heads: 64_000, threads: 1, parallel: false), 3,
+                       "never more ranges than keys")
+
+        // Through the public entry point on one thread, 24 heads over 1,000 keys: 4 ranges, and the
+        // result still matches the reference.
+        let saved = Parallelism.threadCount
+        defer { Parallelism.threadCount = saved }
+        Parallelism.threadCount = 1
+        let (tk, hq, hkv, d) = (1000, 24, 8, 64)
+        XCTAssertEqual(AttentionKernels.singleQuerySplits(batches: 1, keys: tk, heads: hq, threads: 1, parallel: false), 4)
+        var data = RandomInputs(seed: 1322)
+        let q = data.normal([1, 1, hq, d]), k = data.normal([1, tk, hkv, d]), v = data.normal([1, tk, hkv, d])
+        let expected = DoubleReference.attention(q: q.scalars, k: k.scalars, v: v.scalars, batch: 1, tq: 1, tk: tk,
+                                                 hq: hq, hkv: hkv, d: d, dv: d, isCausal: true)
+        assertClose(scaledDotProductAttention(query: q, key: k, value: v).scalars, expected,
+                    relativeTolerance: 1e-5, absoluteTolerance: 2e-6)
     }
 }
