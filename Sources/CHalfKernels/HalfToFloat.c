@@ -102,9 +102,21 @@ static inline float horizontal_sum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/// Asks for a tile's rows, in address order, before the head-by-head loops read them at a stride
+/// (a head's slice of every row): from memory, the strided first touches left the loops waiting
+/// (a 16 K half cache of MiniCPM-1.2B's shape decoded no faster than a float one), while a
+/// sequential sweep keeps many lines in flight and wakes the hardware's stream prefetcher.
+__attribute__((target("avx2,fma,f16c")))
+static inline void prefetch_rows(const uint16_t *first, size_t rows, size_t row_stride) {
+    const char *bytes = (const char *)first;
+    size_t length = rows * row_stride * sizeof(uint16_t);
+    for (size_t offset = 0; offset < length; offset += 64) _mm_prefetch(bytes + offset, _MM_HINT_T0);
+}
+
 __attribute__((target("avx2,fma,f16c")))
 static void half_scores_avx2(const float *q, const uint16_t *k, size_t rows, size_t row_stride, size_t heads,
                              size_t group, size_t d, float scale, float *scores, size_t score_stride) {
+    prefetch_rows(k, rows, row_stride);
     // Head by head over the tile (its rows stay in L1), eight rows at a time: eight independent
     // accumulators hide the FMA latency, and one hadd tree reduces all eight at once instead of a
     // horizontal sum per row, which cost as much as the products at d = 64.
@@ -152,7 +164,38 @@ static void half_scores_avx2(const float *q, const uint16_t *k, size_t rows, siz
 __attribute__((target("avx2,fma,f16c")))
 static void half_accumulate_avx2(const float *p, size_t p_stride, const uint16_t *v, size_t rows, size_t row_stride,
                                  size_t heads, size_t group, size_t d, float *out, size_t out_stride) {
-    // Row by row as above; each head's output slice stays in L1 across the tile.
+    prefetch_rows(v, rows, row_stride);
+    if (d % 64 == 0) {
+        // Head by head, 64 outputs at a time held in eight registers across the tile's rows: a
+        // row's update is then eight conversions and eight FMAs, where reading and writing the
+        // output slice for every row and head doubled the work (with MiniCPM-1.2B's 24 heads the
+        // half cache decoded slower than the float one). The tile stays in L1/L2 between heads.
+        for (size_t h = 0; h < heads; h++) {
+            const uint16_t *vh = v + (h / group) * d;
+            const float *ph = p + h * p_stride;
+            float *o = out + h * out_stride;
+            for (size_t c = 0; c < d; c += 64) {
+                __m256 a0 = _mm256_loadu_ps(o + c), a1 = _mm256_loadu_ps(o + c + 8);
+                __m256 a2 = _mm256_loadu_ps(o + c + 16), a3 = _mm256_loadu_ps(o + c + 24);
+                __m256 a4 = _mm256_loadu_ps(o + c + 32), a5 = _mm256_loadu_ps(o + c + 40);
+                __m256 a6 = _mm256_loadu_ps(o + c + 48), a7 = _mm256_loadu_ps(o + c + 56);
+                for (size_t j = 0; j < rows; j++) {
+                    const uint16_t *r = vh + j * row_stride + c;
+                    __m256 w = _mm256_set1_ps(ph[j]);
+#define CHK_COLUMN(acc, i) acc = _mm256_fmadd_ps(w, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r + 8 * (i)))), acc)
+                    CHK_COLUMN(a0, 0); CHK_COLUMN(a1, 1); CHK_COLUMN(a2, 2); CHK_COLUMN(a3, 3);
+                    CHK_COLUMN(a4, 4); CHK_COLUMN(a5, 5); CHK_COLUMN(a6, 6); CHK_COLUMN(a7, 7);
+#undef CHK_COLUMN
+                }
+                _mm256_storeu_ps(o + c, a0); _mm256_storeu_ps(o + c + 8, a1);
+                _mm256_storeu_ps(o + c + 16, a2); _mm256_storeu_ps(o + c + 24, a3);
+                _mm256_storeu_ps(o + c + 32, a4); _mm256_storeu_ps(o + c + 40, a5);
+                _mm256_storeu_ps(o + c + 48, a6); _mm256_storeu_ps(o + c + 56, a7);
+            }
+        }
+        return;
+    }
+    // Row by row; each head's output slice stays in L1 across the tile.
     for (size_t j = 0; j < rows; j++) {
         const uint16_t *row = v + j * row_stride;
         for (size_t h = 0; h < heads; h++) {
