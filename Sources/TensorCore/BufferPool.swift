@@ -72,11 +72,16 @@ public enum BufferPool {
         released.forEach(free)
     }
 
-    /// Rounds a request up so that nearby sizes share blocks: 64 bytes for small requests, 4 KiB pages
-    /// for pooled ones.
+    /// Rounds a request up to its size class: 64 bytes for small requests; for pooled ones, eight
+    /// classes per power of two (at most 12.5 % more than asked; the steps are whole pages). A loop
+    /// whose shapes change a little from call to call (an evaluation's prompts, a growing context)
+    /// then reuses a few blocks. With sizes rounded only to pages every new length was a new block:
+    /// `minicpm eval` on HellaSwag with a 135M model held 6.5 GiB, nearly all of it idle blocks
+    /// used once, on its way to the pool's capacity.
     static func roundedBytes(_ bytes: Int) -> Int {
-        let granule = bytes >= minimumPooledBytes ? 4096 : 64
-        return max(granule, (bytes + granule - 1) / granule * granule)
+        guard bytes >= minimumPooledBytes else { return max(64, (bytes + 63) / 64 * 64) }
+        let step = 1 << (Int.bitWidth - 4 - bytes.leadingZeroBitCount)   // an eighth of the power of two at or below
+        return (bytes + step - 1) / step * step
     }
 
     static func allocate(bytes requested: Int) -> UnsafeMutableRawPointer {
