@@ -53,9 +53,8 @@ void chk_half_to_float(const uint16_t *source, float *destination, size_t count)
 
 // MARK: Fused kernels of the half-precision decoding step
 
-int chk_cpu_has_avx2_fma_f16c(void) {
+int chk_cpu_supports_avx2_fma_f16c(void) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (forced_portable) return 0;
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
@@ -66,6 +65,8 @@ int chk_cpu_has_avx2_fma_f16c(void) {
     return 0;
 #endif
 }
+
+int chk_cpu_has_avx2_fma_f16c(void) { return !forced_portable && chk_cpu_supports_avx2_fma_f16c(); }
 
 void chk_half_scores_portable(const float *q, const uint16_t *k, size_t rows, size_t row_stride, size_t heads,
                               size_t group, size_t d, float scale, float *scores, size_t score_stride) {

@@ -70,4 +70,8 @@ void chk_half_accumulate_portable(const float *p, size_t p_stride, const uint16_
 /// Whether the fused kernels take their AVX2 + FMA + F16C path (unless chk_force_portable(1)).
 int chk_cpu_has_avx2_fma_f16c(void);
 
+/// Whether this CPU has AVX2, FMA and F16C (checked once, by __builtin_cpu_supports), whatever
+/// chk_force_portable says: the one detection CQuantKernels' dispatch shares.
+int chk_cpu_supports_avx2_fma_f16c(void);
+
 #endif
