@@ -9,13 +9,6 @@ import XCTest
 /// (`Fixtures/eval-data`, passed with `--data`): the table, the logs, the reports, and a rerun that
 /// resumes from the logs.
 final class EvalCommandTests: XCTestCase {
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("eval-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     /// A random float checkpoint with a SentencePiece tokenizer trained on a few sentences (also used by `EvalLongContextCommandTests`).
     static func tinyModel(in root: URL) throws -> URL {
         let directory = root.appendingPathComponent("model")
@@ -34,7 +27,7 @@ final class EvalCommandTests: XCTestCase {
     }
 
     func testEvalPrintsTheTableAndResumes() throws {
-        let root = try temporaryDirectory()
+        let root = try makeTemporaryDirectory(prefix: "eval-cli")
         let model = try Self.tinyModel(in: root)
         let out = root.appendingPathComponent("out")
         let data = EvaluationFixtures.path("eval-data")

@@ -6,15 +6,8 @@ import XCTest
 /// `minicpm eval` with the perplexity and long-context task files on a tiny random model: the
 /// overriding options, the tables, the report, and the errors naming the option's value.
 final class EvalLongContextCommandTests: XCTestCase {
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("eval-long-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     func testPasskeyAndPerplexityFromTheCommandLine() throws {
-        let root = try temporaryDirectory()
+        let root = try makeTemporaryDirectory(prefix: "eval-long")
         let model = try EvalCommandTests.tinyModel(in: root)
         let out = root.appendingPathComponent("out")
         // The tiny model's context is the configuration's default 2048 tokens: 4096 is skipped.

@@ -2,6 +2,7 @@ import Evaluation
 import Foundation
 import MiniCPMModel
 import Tokenizer
+import TestSupport
 import XCTest
 
 /// Answers the pass key it reads in the prompt when the prompt has at most `span` tokens, and
@@ -38,17 +39,11 @@ final class LongContextTaskTests: XCTestCase {
             .overridingLongContext(contextLengths: lengths, depths: depths, count: count, source: "test")
     }
 
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("long-context-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     /// Lengths 600 and 1500 fit the model's 2000 tokens, 3000 does not; the model answers right up
     /// to 1000 prompt tokens. So 600: 4/4, 1500: 0/4, 3000: 4 skipped; accuracy 4/8.
     func testAccuracyByLengthAndDepthWithSkippedLengths() throws {
         let model = ShortSightedModel(span: 1000, contextLength: 2000)
-        let out = try temporaryDirectory()
+        let out = try makeTemporaryDirectory(prefix: "long-context")
         let task = try passkey([600, 1500, 3000])
         let result = try TaskRunner(model: model).run(task, outputDirectory: out)
         XCTAssertEqual(result.count, 8)
@@ -103,7 +98,7 @@ final class LongContextTaskTests: XCTestCase {
         for name in ["passkey", "number_string", "kv_retrieval"] {
             let task = try TaskSpecification.load(named: name, in: TaskSpecificationTests.tasksDirectory)
                 .overridingLongContext(contextLengths: [512, 1024, 2048], depths: [0, 0.5], count: 1, source: "test")
-            let out = try temporaryDirectory()
+            let out = try makeTemporaryDirectory(prefix: "long-context")
             let result = try TaskRunner(model: model).run(task, outputDirectory: out)
             XCTAssertEqual(result.count, 4, name)
             XCTAssertEqual(result.score, 0, name)

@@ -2,6 +2,7 @@ import Evaluation
 import Foundation
 import MiniCPMModel
 import Tokenizer
+import TestSupport
 import XCTest
 
 /// Scores `−1/v` for a token seen after `v` tokens in the same call: a model whose scores reveal the
@@ -47,13 +48,6 @@ final class PerplexityTaskTests: XCTestCase {
         }
     }
 
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("perplexity-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     /// A task file beside its text, as a user writes them.
     private func task(_ text: [String: Any], in directory: URL, metric: String = "token_perplexity") throws -> TaskSpecification {
         let json = try JSONSerialization.data(withJSONObject: ["name": "my_ppl", "method": "perplexity", "metric": metric, "text": text])
@@ -67,7 +61,7 @@ final class PerplexityTaskTests: XCTestCase {
     /// ln(259/2 · 260/3 · 260 · 130), the perplexity per token that product to the 1/4, bits per
     /// byte its log2 over 4 bytes, and per word (one word) the product itself.
     func testPerplexityTaskIsExactOnTheBigramModel() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory(prefix: "perplexity")
         try Data("abba".utf8).write(to: directory.appendingPathComponent("text.txt"))
         let task = try task(["file": "text.txt", "window": 3], in: directory)
         XCTAssertEqual(task.text?.file, directory.appendingPathComponent("text.txt").path, "relative to the task file")
@@ -117,7 +111,7 @@ final class PerplexityTaskTests: XCTestCase {
 
     /// JSON Lines documents pool their sums: "abba" as above, "ba" P(b|BOS) = 1/259, P(a|b) = 2/260.
     func testJSONLinesDocumentsArePooled() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory(prefix: "perplexity")
         try Data("{\"text\": \"abba\", \"id\": 1}\n{\"text\": \"ba\"}\n".utf8).write(to: directory.appendingPathComponent("docs.jsonl"))
         let task = try task(["file": "docs.jsonl", "field": "text"], in: directory, metric: "bits_per_byte")
         let model = BigramModel(trainingText: "abab", contextLength: 64)
@@ -131,7 +125,7 @@ final class PerplexityTaskTests: XCTestCase {
     }
 
     func testBadTextSourcesNameTheFileAndField() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory(prefix: "perplexity")
         let model = BigramModel(trainingText: "abab")
         func fileError(_ text: [String: Any]) throws -> String {
             let specification = try task(text, in: directory)

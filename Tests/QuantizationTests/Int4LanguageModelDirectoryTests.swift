@@ -8,13 +8,6 @@ import XCTest
 /// `LanguageModel(directory:buildingModel:)`: an int4 checkpoint directory with its tokenizer, the
 /// tokenizer stored as `tokenizer.gguf` (what `minicpm quantize` writes for a GGUF source).
 final class Int4LanguageModelDirectoryTests: XCTestCase {
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("int4-lm-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     /// A tiny int4 directory whose tokenizer is SmolLM2's, carried over as tokenizer.gguf, tokenizes
     /// and templates as the GGUF file itself does.
     func testTokenizerGGUFInADirectoryIsTheSourceFilesTokenizer() throws {
@@ -23,7 +16,7 @@ final class Int4LanguageModelDirectoryTests: XCTestCase {
         for key in source.metadataKeys where key.hasPrefix("tokenizer.") || key == "general.name" {
             try writer.setValue(source.metadata[key]!, forKey: key)
         }
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory(prefix: "int4-lm")
         var c = MiniCPMConfiguration(vocabularySize: 49152, hiddenSize: 64, intermediateSize: 128, layerCount: 1,
                                      attentionHeadCount: 4, keyValueHeadCount: 2)
         c.tieWordEmbeddings = true
@@ -43,7 +36,7 @@ final class Int4LanguageModelDirectoryTests: XCTestCase {
 
     /// A builder's error names the directory; no tokenizer at all names `tokenizer.model`.
     func testErrorsNameTheDirectory() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory(prefix: "int4-lm")
         struct Refused: Error, CustomStringConvertible { var description: String { "refused" } }
         XCTAssertThrowsError(try LanguageModel(directory: directory, buildingModel: { _ in throw Refused() })) { error in
             XCTAssertEqual(error as? LanguageModelError, .modelBuilding(path: directory.path, reason: "refused"))

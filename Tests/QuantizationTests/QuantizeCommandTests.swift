@@ -17,18 +17,11 @@ final class QuantizeCommandTests: XCTestCase {
     ]
     private let probe = [1, 5, 9, 40, 77, 120, 3]
 
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("quantize-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     /// A float checkpoint directory with a SentencePiece tokenizer trained here, and a calibration
     /// text; returns the directory, the text file and the in-memory model and tokenizer.
     /// With `experts` > 0, a mixture of that many experts (top 2).
     private func tinyModel(experts: Int = 0) throws -> (directory: URL, calibration: URL, model: MiniCPM, tokenizer: SentencePieceTokenizer) {
-        let root = try temporaryDirectory()
+        let root = try makeTemporaryDirectory(prefix: "quantize-cli")
         let directory = root.appendingPathComponent("float")
         var c = MiniCPMConfiguration(vocabularySize: 512, hiddenSize: 64, intermediateSize: 128, layerCount: 2,
                                      attentionHeadCount: 4, keyValueHeadCount: 2)
@@ -54,7 +47,7 @@ final class QuantizeCommandTests: XCTestCase {
 
     /// `minicpm logits` on `model` for ``probe``.
     private func cliLogits(_ model: URL) throws -> [Float] {
-        let out = try temporaryDirectory().appendingPathComponent("logits.safetensors")
+        let out = try makeTemporaryDirectory(prefix: "quantize-cli").appendingPathComponent("logits.safetensors")
         let run = try CommandLineTool.run(["logits", "--model", model.path, "--ids", probe.map(String.init).joined(separator: ","),
                                            "--out", out.path])
         XCTAssertEqual(run.status, 0, run.output)
@@ -69,7 +62,7 @@ final class QuantizeCommandTests: XCTestCase {
 
     func testRoundToNearestDirectoryRunsAsTheInProcessModel() throws {
         let tiny = try tinyModel()
-        let out = try temporaryDirectory().appendingPathComponent("rtn")
+        let out = try makeTemporaryDirectory(prefix: "quantize-cli").appendingPathComponent("rtn")
         let run = try CommandLineTool.run(["quantize", "--model", tiny.directory.path, "--method", "rtn", "--group-size", "32",
                                            "--out", out.path])
         XCTAssertEqual(run.status, 0, run.output)
@@ -92,7 +85,7 @@ final class QuantizeCommandTests: XCTestCase {
         let calibration = windows(try tiny.tokenizer.encode(text), count: 3, length: 24)
         XCTAssertEqual(calibration.count, 3)
         for actOrder in [false, true] {
-            let out = try temporaryDirectory().appendingPathComponent("gptq")
+            let out = try makeTemporaryDirectory(prefix: "quantize-cli").appendingPathComponent("gptq")
             let run = try CommandLineTool.run(["quantize", "--model", tiny.directory.path, "--calibration", tiny.calibration.path,
                                                "--calibration-samples", "3", "--calibration-tokens", "24", "--group-size", "32",
                                                "--damping", "0.02", "--out", out.path] + (actOrder ? ["--act-order"] : []))
@@ -113,13 +106,13 @@ final class QuantizeCommandTests: XCTestCase {
     func testGGUFOutputRunsAsTheInProcessSave() throws {
         let tiny = try tinyModel()
         for type in ["q4_0", "q8_0"] {
-            let out = try temporaryDirectory().appendingPathComponent("model.\(type).gguf")
+            let out = try makeTemporaryDirectory(prefix: "quantize-cli").appendingPathComponent("model.\(type).gguf")
             let run = try CommandLineTool.run(["quantize", "--model", tiny.directory.path, "--format", "gguf",
                                                "--gguf-type", type, "--bits", type == "q8_0" ? "8" : "4", "--out", out.path])
             XCTAssertEqual(run.status, 0, run.output)
             let file = try GGUFFile(contentsOf: out)
             XCTAssertEqual(try file.info(named: "blk.0.attn_q.weight").type, type == "q4_0" ? .q4_0 : .q8_0)
-            let expectedURL = try temporaryDirectory().appendingPathComponent("expected.gguf")
+            let expectedURL = try makeTemporaryDirectory(prefix: "quantize-cli").appendingPathComponent("expected.gguf")
             try tiny.model.saveGGUF(to: expectedURL, type: type == "q4_0" ? .q4_0 : .q8_0)
             let expected = try MiniCPM(keepingQuantizedBlocksOfGGUFAt: expectedURL)
             assertClose(try cliLogits(out), try expected.logits(for: probe).scalars)
@@ -130,7 +123,7 @@ final class QuantizeCommandTests: XCTestCase {
     /// F32), and `logits` runs them kept in blocks, as the in-process save does.
     func testMixtureOfExpertsGGUFOutput() throws {
         let tiny = try tinyModel(experts: 4)
-        let out = try temporaryDirectory().appendingPathComponent("moe.q4_0.gguf")
+        let out = try makeTemporaryDirectory(prefix: "quantize-cli").appendingPathComponent("moe.q4_0.gguf")
         let run = try CommandLineTool.run(["quantize", "--model", tiny.directory.path, "--format", "gguf",
                                            "--gguf-type", "q4_0", "--bits", "4", "--out", out.path])
         XCTAssertEqual(run.status, 0, run.output)
@@ -138,7 +131,7 @@ final class QuantizeCommandTests: XCTestCase {
         XCTAssertEqual(try file.info(named: "blk.1.ffn_down_exps.weight").type, .q4_0)
         XCTAssertEqual(try file.info(named: "blk.1.ffn_down_exps.weight").shape, [4, 64, 32])
         XCTAssertEqual(try file.info(named: "blk.1.ffn_gate_inp.weight").type, .f32)
-        let expectedURL = try temporaryDirectory().appendingPathComponent("expected.gguf")
+        let expectedURL = try makeTemporaryDirectory(prefix: "quantize-cli").appendingPathComponent("expected.gguf")
         try tiny.model.saveGGUF(to: expectedURL, type: .q4_0)
         let expected = try MiniCPM(keepingQuantizedBlocksOfGGUFAt: expectedURL)
         assertClose(try cliLogits(out), try expected.logits(for: probe).scalars)
@@ -146,7 +139,7 @@ final class QuantizeCommandTests: XCTestCase {
 
     func testBadOptionsAreRejectedByName() throws {
         let tiny = try tinyModel()
-        let root = try temporaryDirectory()
+        let root = try makeTemporaryDirectory(prefix: "quantize-cli")
         let existingFile = root.appendingPathComponent("file")
         try Data("x".utf8).write(to: existingFile)
         let base = ["quantize", "--model", tiny.directory.path, "--calibration", tiny.calibration.path]
